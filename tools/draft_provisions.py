@@ -145,21 +145,22 @@ class Drafter:
 
     def structural(self, line: str) -> bool:
         if line in ("別記", "別 記"):
-            self.mode, self.article = "appendix", None
+            self.mode, self.article, self.chapter = "appendix", None, None
             return True
         if line in ("料金表", "別表（料金表）", "別表(料金表)") and self.mode != "tariff-general":
-            self.mode, self.article = "tariff", None
+            self.mode, self.article, self.chapter = "tariff", None, None
             return True
         if line == "料金表" and self.mode == "tariff-general" and self.a == "abphone":
             self.new_article("tariff", "料金表", "料金表")
             self.mode = "tariff-page"
             return True
         if line in ("通則", "通 則"):
-            self.mode = "tariff-general"
+            self.mode, self.chapter = "tariff-general", None
             self.new_article("tariff-general", "料金表 通則", "通則")
             return True
         if line in ("附則", "附 則"):
             if self.mode != "supplementary":
+                self.chapter = None
                 self.new_article("supplementary", "附則", "附則")
                 self.mode = "supplementary"
             self.caption = None
@@ -168,12 +169,14 @@ class Drafter:
             return True
         m = ANNEX.match(line)
         if m:
+            self.chapter = None
             self.new_article(f"annex-{m[1]}", f"別紙{m[1]}", m[2])
             self.mode = "annex"
             return True
         m = TARIFF_TABLE.match(line)
         if m and self.mode in ("tariff-general", "tariff-table"):
             self.mode, self.table_no, self.article = "tariff-table", int(m[1]), None
+            self.chapter = line
             return True
         m = CHAPTER.match(line)
         if m and self.mode == "body":
