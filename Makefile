@@ -1,0 +1,28 @@
+# The two commands of the README. Each sets itself up on a fresh machine: a virtual environment in
+# .venv with a Python that durable_rules builds on (3.11 or 3.12), then the job.
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not (3,11) <= sys.version_info[:2] < (3,13))' 2>/dev/null && { echo $$p; break; }; done)
+
+.PHONY: demo test bench clean
+
+$(BIN)/kiyaku: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "kiyaku needs Python 3.11 or 3.12 (durable_rules does not import on 3.13)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+demo: $(BIN)/kiyaku
+	$(BIN)/kiyaku check
+	$(BIN)/kiyaku terms show smacom:17.1.1
+
+test: $(BIN)/kiyaku
+	$(BIN)/python -m pytest -q
+
+bench: $(BIN)/kiyaku
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,122 @@
+"""`kiyaku check` on broken copies of terms/: one clear message with file and line, exit 1."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "terms", tmp_path / "terms")
+    (tmp_path / "rules").mkdir()
+    return tmp_path
+
+
+def check(repo: Path) -> tuple[int, list[str]]:
+    result = CliRunner().invoke(main, ["check", "--root", str(repo)])
+    return result.exit_code, [line for line in result.output.splitlines() if line]
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text("utf-8").splitlines(), 1) if text in line)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def test_the_repository_terms_are_clean() -> None:
+    assert check(ROOT) == (0, [])
+
+
+def test_duplicate_id(repo: Path) -> None:
+    path = repo / "terms/smacom/provisions.yaml"
+    line = line_of(path, "id: smacom:17.1.2")
+    edit(path, "id: smacom:17.1.2\n", "id: smacom:17.1.1\n")
+    code, out = check(repo)
+    assert code == 1
+    assert out == [f"terms/smacom/provisions.yaml:{line}: duplicate provision id smacom:17.1.1 "
+                   f"(first at line {line_of(path, 'id: smacom:17.1.1')}) (each id must be unique)"]
+
+
+def test_dangling_reference(repo: Path) -> None:
+    path = repo / "terms/smacom/parameters.yaml"
+    edit(path, "reference: smacom:26.1", "reference: smacom:26.9")
+    code, out = check(repo)
+    assert code == 1
+    assert len(out) >= 1
+    line = line_of(path, "reference: smacom:26.9")
+    assert out[0] == (f"terms/smacom/parameters.yaml:{line}: unknown citation smacom:26.9 "
+                      "(smacom:26 has 1)")
+
+
+def test_malformed_date(repo: Path) -> None:
+    path = repo / "terms/ts-cloudphone/agreement.yaml"
+    edit(path, '"2015-11-01"', '"2015-11-31"')
+    code, out = check(repo)
+    assert code == 1
+    line = line_of(path, "2015-11-31")
+    assert out == [f"terms/ts-cloudphone/agreement.yaml:{line}: effective date '2015-11-31' is not a "
+                   'date (write it as "YYYY-MM-DD")']
+
+
+def test_yaml_syntax_error(repo: Path) -> None:
+    path = repo / "terms/abphone/parameters.yaml"
+    path.write_text(path.read_text("utf-8") + "broken: [unclosed\n", "utf-8")
+    code, out = check(repo)
+    assert code == 1
+    assert len(out) == 1
+    assert re.fullmatch(r"terms/abphone/parameters\.yaml:\d+: invalid YAML: .+ \(fix the syntax at that line\)",
+                        out[0])
+
+
+def test_duplicate_yaml_key(repo: Path) -> None:
+    path = repo / "terms/abphone/agreement.yaml"
+    path.write_text(path.read_text("utf-8") + "provider: someone else\n", "utf-8")
+    code, out = check(repo)
+    assert code == 1
+    assert out[0].startswith("terms/abphone/agreement.yaml:")
+    assert "duplicate key 'provider'" in out[0]
+
+
+def test_non_yaml_file(repo: Path) -> None:
+    (repo / "terms/smacom/notes.json").write_text("{}", "utf-8")
+    code, out = check(repo)
+    assert code == 1
+    assert out == ["terms/smacom/notes.json: unexpected file in terms/ (an agreement folder holds "
+                   "agreement.yaml, provisions.yaml, parameters.yaml and source/*.txt; law/ holds *.yaml)"]
+
+
+def test_binary_file_in_place_of_yaml(repo: Path) -> None:
+    (repo / "terms/smacom/parameters.yaml").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    code, out = check(repo)
+    assert code == 1
+    assert out == ["terms/smacom/parameters.yaml: not a YAML file: it is not UTF-8 text "
+                   "(terms/ and rules/ hold only YAML)"]
+
+
+def test_unknown_field_lists_the_allowed_ones(repo: Path) -> None:
+    path = repo / "terms/smacom/agreement.yaml"
+    path.write_text(path.read_text("utf-8") + "colour: blue\n", "utf-8")
+    code, out = check(repo)
+    assert code == 1
+    assert out[0].startswith("terms/smacom/agreement.yaml:1: top level: unknown field 'colour' (allowed: ")
+
+
+def test_versions_out_of_order(repo: Path) -> None:
+    path = repo / "terms/abphone/agreement.yaml"
+    edit(path, '"2015-11-27"', '"2014-12-01"')
+    code, out = check(repo)
+    assert code == 1
+    assert any("is not after rev-1.0" in line for line in out)
