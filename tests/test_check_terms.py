@@ -63,7 +63,7 @@ def test_dangling_reference(repo: Path) -> None:
 
 def test_malformed_date(repo: Path) -> None:
     path = repo / "terms/ts-cloudphone/agreement.yaml"
-    edit(path, '"2015-11-01"', '"2015-11-31"')
+    edit(path, 'effective: "2015-11-01"', 'effective: "2015-11-31"')
     code, out = check(repo)
     assert code == 1
     line = line_of(path, "2015-11-31")

@@ -106,9 +106,11 @@ class Drafter:
         self.in_table = False
         return node
 
-    def new_paragraph(self, number: int, text: str, heading: str | None = None) -> Node:
+    def new_paragraph(self, number: int, text: str, heading: str | None = None,
+                      label: str | None = None) -> Node:
         assert self.article is not None
-        label = None if number == 1 and not self.article.children and self.mode == "body" else str(number)
+        unnumbered = self.mode == "supplementary" or (number == 1 and self.mode == "body")
+        label = None if unnumbered else label or str(number)
         node = self.article.child(str(number), "paragraph", label, text)
         node.heading = heading
         self.paragraph, self.item, self.sub = node, None, None
@@ -221,7 +223,7 @@ class Drafter:
             if int(m[1]) == self.next_paragraph_number() + (1 if lead else 0):
                 if lead:
                     self.ensure_paragraph()
-                self.new_paragraph(int(m[1]), m[2], self.caption)
+                self.new_paragraph(int(m[1]), m[2], self.caption, line[: m.start(2)].strip())
                 self.caption = None
                 return
         m = NUMBERED_ITEM.match(line)

@@ -138,7 +138,7 @@ def _versions(c: _Collector, meta: Mapping, file: str) -> tuple[Version, ...]:
         if v.derived_from and v.derived_from not in ids:
             c.add(file, None, f"version {v.id} is derived from unknown version {v.derived_from}",
                   f"known versions: {', '.join(ids)}")
-    if sum(v.text == "corpus" for v in versions) != 1:
+    if sum(v["text"] == "corpus" for v in meta["versions"]) != 1:
         c.add(file, meta.line_of("versions"), "exactly one version must have text: corpus",
               "the version whose text provisions.yaml holds")
     return tuple(versions)

@@ -83,8 +83,9 @@ def view(terms: Terms, citation: str, when: date) -> dict[str, Any]:
         "version_id": version.id,
         "version_label": version.label,
         "at": when.isoformat(),
-        "in_force": provision.in_version(version),
-        "parents": [{"id": p.id, "label": p.label, "heading_ja": p.heading_ja,
+        # None: the version in force is one whose text we do not hold.
+        "in_force": provision.in_version(version) if version.has_text else None,
+        "parents": [{"id": p.id, "name_ja": japanese_name(agreement, p), "heading_ja": p.heading_ja,
                      "heading_en": p.heading_en, "chapter_ja": p.chapter_ja}
                     for p in agreement.ancestors(provision.id)],
         "notes": _notes(agreement, provision, version),
@@ -116,7 +117,7 @@ def _notes(agreement: Agreement, provision: Provision, version: Version) -> list
         notes.append(f"{version.label}'s own text is not in the corpus; it is read as "
                      f"{agreement.version(version.derived_from).label} with the changes its 附則 records"
                      + (f" ({version.reference})." if version.reference else "."))
-    if not provision.in_version(version):
+    if version.has_text and not provision.in_version(version):
         where = ", ".join(agreement.version(v).label for v in provision.versions or ())
         notes.append(f"{provision.id} is not in force in {version.label}"
                      + (f"; it belongs to {where}." if where else "."))
@@ -132,7 +133,7 @@ def render(v: dict[str, Any]) -> str:
     for p in v["parents"]:
         heading = f"（{p['heading_ja']}）" if p["heading_ja"] else ""
         english = f"  {p['heading_en']}" if p["heading_en"] else ""
-        lines.append(f"  in {p['label'] or p['id']}{heading}{english}")
+        lines.append(f"  in {p['name_ja']}{heading}{english}")
     if v["heading_ja"]:
         lines.append(f"{v['label'] or ''}（{v['heading_ja']}）  {v['heading_en'] or ''}".strip())
     lines.append("")
