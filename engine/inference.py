@@ -1,0 +1,459 @@
+"""The engine's only door to durable_rules: rulesets in, rule firings out.
+
+Drives the C module ``durable_rules_engine`` directly: no ``Host``, so no background thread,
+no wall-clock timers, and 3-4x less overhead. durable 2.0.28 has traps at this level (see
+/work/shared/notes/durable_rules.md and the comments below); this module exists to contain them.
+Not thread-safe: one RuleEngine per thread or process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping
+
+__all__ = [
+    "MAX_SESSIONS",
+    "Firing",
+    "IdCollisionError",
+    "InferenceError",
+    "RuleEngine",
+    "Session",
+    "SessionLimitError",
+    "UnknownFactError",
+    "fnv1a_32",
+]
+
+SUPPORTED_PYTHONS = ((3, 11), (3, 12))
+
+
+def _unsupported(detail: str) -> ImportError:
+    return ImportError(
+        "engine.inference needs durable-rules 2.0.28, which works on CPython 3.11 and 3.12 only "
+        f"(this is {sys.implementation.name} {sys.version.split()[0]}): {detail}"
+    )
+
+
+if sys.implementation.name != "cpython" or sys.version_info[:2] not in SUPPORTED_PYTHONS:
+    raise _unsupported("unsupported interpreter")
+try:
+    import durable_rules_engine as _dre
+except ImportError as _exc:  # on 3.13: "undefined symbol: PyEval_CallObject"
+    raise _unsupported(str(_exc)) from _exc
+
+MAX_SESSIONS = 1024  # durable's MAX_STATE_INDEX_LENGTH; the 1,025th state fails and its slot is lost
+
+_HANDLED, _NOT_HANDLED, _OBSERVED = 0, 1, 2
+_RULE_KEYS = frozenset({"all", "any", "pri", "run"})
+_RESERVED_FIELDS = ("sid", "$s")  # durable's session id, and the marker of its own per-session state fact
+# createStateNode leaves the action-context pointers uninitialised and deleteStateNode frees them
+# unless an action has run; this rule fires on the state fact durable asserts in every new state.
+_STATE_RULE = "~state"
+_STATE_RULE_BODY = {"all": [{"m": {"$s": 1}}]}
+_NO_ESCAPE = str.maketrans("", "", '"\\' + "".join(map(chr, range(32))))
+# one encoder: json.dumps with non-default options builds a new one per call
+_encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+_decode_json = json.JSONDecoder().decode
+
+Call = Callable[[int, str], "tuple[int, int]"]
+
+
+class InferenceError(RuntimeError):
+    """durable_rules failed, or reported a state the adapter cannot trust."""
+
+
+class SessionLimitError(InferenceError):
+    pass
+
+
+class IdCollisionError(InferenceError):
+    pass
+
+
+class UnknownFactError(InferenceError, LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Firing:
+    rule: str
+    matched: Mapping[str, Mapping[str, Any]]  # alias -> the fact/event it matched, as the caller sent it
+
+
+_ERRORS = {  # rules.h, the codes a caller can cause
+    102: "unexpected type", 103: "identifier too long", 104: "unexpected value", 105: "unexpected name",
+    106: "too many rules", 108: "too many joins on one condition", 109: "rule without all/any",
+    113: "expression too long (at most 32 terms)", 201: "invalid JSON value", 202: "invalid JSON string",
+    203: "invalid JSON number", 204: "invalid JSON object", 205: "invalid JSON array",
+    302: "more than 255 properties in one message", 303: "nested too deeply", 304: "too many messages in one match",
+    313: "message too large", 314: "property too large", 501: "invalid $mt pattern",
+}
+
+
+def _explain(exc: Exception) -> str:
+    match = re.search(r"error code: (\d+)", str(exc))
+    meaning = _ERRORS.get(int(match.group(1))) if match else None
+    return f"{exc} ({meaning})" if meaning else str(exc)
+
+
+def fnv1a_32(text: str) -> int:
+    """durable's 32-bit hash of message and session ids (C ``char`` is signed: bytes >= 0x80 sign-extend)."""
+    h = 0x811C9DC5
+    for b in text.encode("utf-8"):
+        h = ((h ^ (b | 0xFFFFFF00 if b & 0x80 else b)) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def _conditions(items: Any) -> Iterator[tuple[str, Any]]:
+    """(alias, pattern) of every condition, flattening nested ``alias$all`` / ``alias$any`` lists."""
+    for item in items if isinstance(items, list) else ():
+        for alias, pattern in item.items() if isinstance(item, Mapping) else ():
+            if str(alias).endswith(("$all", "$any")):
+                yield from _conditions(pattern)
+            else:
+                yield str(alias), pattern
+
+
+def _literals(pattern: Any) -> dict[str, Any]:
+    """field -> value that every message matching ``pattern`` must have."""
+    out: dict[str, Any] = {}
+    todo = [pattern]
+    while todo:
+        p = todo.pop()
+        if isinstance(p, Mapping) and len(p) == 1:
+            ((field, value),) = p.items()
+            if field == "$and" and isinstance(value, list):
+                todo.extend(value)
+            elif not str(field).startswith("$") and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                out[field] = value
+    return out
+
+
+def _disjoint(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    # only same-kind literals: durable compares "3" and 3 as equal in places
+    return any(
+        f in b and (isinstance(v, str) == isinstance(b[f], str)) and v != b[f]
+        for f, v in a.items()
+    )
+
+
+class _Rule:
+    def __init__(self, name: str, body: dict[str, Any]) -> None:
+        self.name = name
+        self.body = body
+        conditions = list(_conditions(body.get("all", body.get("any"))))
+        self.literals = [_literals(p) for _, p in conditions]
+        negated = [i for i, (alias, _) in enumerate(conditions) if alias.endswith("$not")]
+        self.negation = bool(negated)
+        # what a blocked $not deletes elsewhere: frames holding every message matched before it
+        if not negated or "any" in body or len(conditions) != len(body.get("all", ())):
+            self.before_not = self.literals  # nested or unusual: assume every condition
+        else:
+            self.before_not = self.literals[: negated[0]]
+
+    def spares(self, other: _Rule) -> bool:
+        """No frame of ``other`` can hold all the messages this rule matched before its $not."""
+        if not self.negation:
+            return True
+        return any(all(_disjoint(mine, theirs) for theirs in other.literals) for mine in self.before_not)
+
+
+def _check_name(kind: str, name: Any) -> str:
+    if not isinstance(name, str) or not name or name.startswith("~") or name.translate(_NO_ESCAPE) != name:
+        raise ValueError(
+            f"{kind} name must be a non-empty string, not starting with '~', without quotes, "
+            f"backslashes or control characters: {name!r}"
+        )
+    return name
+
+
+class _Ruleset:
+    """One caller ruleset, spread over as few C rulesets ("partitions") as is safe.
+
+    When a ``$not`` becomes blocked, durable deletes every partial match that holds all the
+    messages matched before the ``$not`` and sits at a higher node index, in *any* rule of the C
+    ruleset, and every such pending firing (events.c, deleteDownstreamFrames). A negation rule
+    thus silently kills later joins on the same facts and other negations' re-firing. Rules that
+    could be hit go to separate C rulesets: a rule joins the first partition where, both ways,
+    some condition before a $not requires a literal (``{"t": "invoice"}``) that every condition
+    of the other rule contradicts.
+    """
+
+    def __init__(self, name: str, rules: Mapping[str, Mapping[str, Any]]) -> None:
+        self.name = _check_name("ruleset", name)
+        if not isinstance(rules, Mapping) or not rules:
+            raise ValueError(f"ruleset {name!r} must be a non-empty mapping of rule name -> rule")
+        partitions: list[list[_Rule]] = []
+        self.rank: dict[str, tuple[int, int]] = {}
+        for index, (rule_name, rule) in enumerate(rules.items()):
+            _check_name("rule", rule_name)
+            keys = sorted(rule) if isinstance(rule, Mapping) else rule
+            if not isinstance(rule, Mapping) or set(rule) - _RULE_KEYS or ("all" in rule) == ("any" in rule):
+                raise ValueError(
+                    f"rule {name}.{rule_name}: expected exactly one of 'all'/'any' and an optional 'pri' "
+                    f"('count', 'cap' and 'dist' are not supported); got {keys!r}"
+                )
+            pri = rule.get("pri", 0)
+            if type(pri) is not int or not 0 <= pri < 2**31:
+                raise ValueError(f"rule {name}.{rule_name}: 'pri' must be an int >= 0 (durable reads it unsigned), got {pri!r}")
+            self.rank[rule_name] = (pri, index)
+            new = _Rule(rule_name, {k: v for k, v in rule.items() if k != "run"})  # the caller's dict is never touched
+            for part in partitions:
+                if all(new.spares(old) and old.spares(new) for old in part):
+                    part.append(new)
+                    break
+            else:
+                partitions.append([new])
+        self.partitions = [[r.name for r in part] for part in partitions]
+        self.handles: list[int] = []
+        self.sessions: dict[int, Session] = {}  # sid hash -> open session
+        try:
+            for number, part in enumerate(partitions):
+                definition = {r.name: r.body for r in part}
+                definition[_STATE_RULE] = _STATE_RULE_BODY
+                try:
+                    encoded = json.dumps(definition, ensure_ascii=False, allow_nan=False)
+                    self.handles.append(_dre.create_ruleset(f"{name}.{number}", encoded))
+                except (_dre.error, TypeError, ValueError) as exc:
+                    raise InferenceError(f"durable_rules rejected ruleset {name!r} (rules {[r.name for r in part]}): {_explain(exc)}") from exc
+        except BaseException:
+            self.delete()
+            raise
+
+    def delete(self) -> None:
+        for session in list(self.sessions.values()):
+            session.close()
+        while self.handles:
+            _dre.delete_ruleset(self.handles.pop())
+
+
+class RuleEngine:
+    """Compiled rulesets; opens one :class:`Session` per contract."""
+
+    def __init__(self, rulesets: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> None:
+        self._rulesets: dict[str, _Ruleset] = {}
+        self._sids = itertools.count(1)
+        try:
+            for name, rules in rulesets.items():
+                self._rulesets[name] = _Ruleset(name, rules)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def rulesets(self) -> tuple[str, ...]:
+        return tuple(self._rulesets)
+
+    def session(self, ruleset: str, key: str) -> Session:
+        rs = self._rulesets.get(ruleset)
+        if rs is None:
+            raise KeyError(f"no ruleset {ruleset!r} (have {sorted(self._rulesets)}), or the engine is closed")
+        if not isinstance(key, str):
+            raise TypeError(f"session key must be a str, got {type(key).__name__}")
+        if any(s.key == key for s in rs.sessions.values()):
+            raise ValueError(f"a session for {key!r} is already open on ruleset {ruleset!r}; close it first")
+        if len(rs.sessions) >= MAX_SESSIONS:
+            raise SessionLimitError(
+                f"ruleset {ruleset!r} already has {MAX_SESSIONS} open sessions, durable's hard limit; close some first"
+            )
+        # durable tells sessions apart by a 32-bit hash of the sid alone: the caller's key is never
+        # sent; sids are ours, and one whose hash an open session already has is skipped.
+        while True:
+            sid = str(next(self._sids))
+            sid_hash = fnv1a_32(sid)
+            if sid_hash not in rs.sessions:
+                break
+        session = Session(rs, key, sid, sid_hash)
+        rs.sessions[sid_hash] = session
+        return session
+
+    def close(self) -> None:
+        """Close every open session and free the C rulesets."""
+        for rs in self._rulesets.values():
+            rs.delete()
+        self._rulesets.clear()
+
+    def __enter__(self) -> RuleEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Session:
+    """The working memory of one contract. Close it (or use ``with``) to free durable's state."""
+
+    __slots__ = ("key", "_rs", "_sid", "_sid_hash", "_ids", "_anon", "_payloads", "_serial", "_touched", "_broken", "_closed")
+
+    def __init__(self, rs: _Ruleset, key: str, sid: str, sid_hash: int) -> None:
+        self.key = key
+        self._rs = rs
+        self._sid = sid
+        self._sid_hash = sid_hash
+        # id hash -> (id text, is a live fact). durable finds messages by a 32-bit hash of the id only,
+        # and its state fact "sid-<sid>" lives in the same index.
+        self._ids: dict[int, tuple[str, bool]] = {fnv1a_32(f"sid-{sid}"): (f"sid-{sid}", False)}
+        self._anon: set[str] = set()  # ids made up here, removed from what is returned
+        # durable keeps pointers to the id and sid inside the JSON text it was given (copyMessage
+        # rebases every other string); freeing that text makes joins on "id" read freed memory.
+        self._payloads: list[str] = []
+        self._serial = itertools.count(1)
+        self._touched = False
+        self._broken: str | None = None
+        self._closed = False
+
+    def assert_fact(self, fact: Mapping[str, Any]) -> list[Firing]:
+        """Add a fact; it stays until retracted. A fact without an ``id`` gets one derived from its content."""
+        return self._send(_dre.assert_fact, fact, is_fact=True)
+
+    def post(self, event: Mapping[str, Any]) -> list[Firing]:
+        """Add an event; durable drops it once a rule has fired on it. An event without an ``id`` gets a serial one."""
+        return self._send(_dre.assert_event, event, is_fact=False)
+
+    def retract_fact(self, fact: Mapping[str, Any]) -> list[Firing]:
+        """Remove a fact, found by its ``id`` (by its content if it was asserted without one)."""
+        self._check_usable(fact)
+        value, text = self._id_of(fact, is_fact=True)
+        text_hash = fnv1a_32(text)
+        if self._ids.get(text_hash) != (text, True):
+            raise UnknownFactError(f"session {self.key!r}: no live fact with id {value!r} to retract")
+        firings = self._call(_dre.retract_fact, _encode({"id": value, "sid": self._sid}), value)
+        del self._ids[text_hash]
+        self._anon.discard(text)
+        return firings
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._rs.sessions.get(self._sid_hash) is self:
+            del self._rs.sessions[self._sid_hash]
+            if self._touched:
+                for handle in self._rs.handles:
+                    _dre.delete_state(handle, self._sid)
+        self._ids.clear()
+        self._anon.clear()
+        self._payloads.clear()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_usable(self, message: Any) -> None:
+        if self._closed:
+            raise InferenceError(f"session {self.key!r} is closed")
+        if self._broken:
+            raise InferenceError(f"session {self.key!r} is unusable after an earlier failure: {self._broken}")
+        if type(message) is not dict and not isinstance(message, Mapping):
+            raise TypeError(f"session {self.key!r}: expected a mapping, got {type(message).__name__}")
+
+    def _id_of(self, message: Mapping[str, Any], is_fact: bool) -> tuple[Any, str]:
+        """The id to send, and the text durable hashes for it (the JSON text between the quotes)."""
+        if "id" in message:
+            value = message["id"]
+            if type(value) is int:
+                return value, str(value)
+            if type(value) is str and value:
+                if value.isprintable() and '"' not in value and "\\" not in value:
+                    return value, value
+                return value, _encode(value)[1:-1]
+            raise TypeError(f"session {self.key!r}: 'id' must be a non-empty str or an int, got {value!r}")
+        if is_fact:  # derived from the content, so that retract_fact finds it again
+            canonical = json.dumps(message, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+            text = "~" + hashlib.blake2b(canonical.encode(), digest_size=10).hexdigest()
+            return text, text
+        while True:
+            text = f"~{next(self._serial)}"
+            if fnv1a_32(text) not in self._ids:
+                return text, text
+
+    def _send(self, call: Call, message: Mapping[str, Any], is_fact: bool) -> list[Firing]:
+        self._check_usable(message)
+        for field in _RESERVED_FIELDS:
+            if field in message:
+                raise ValueError(f"session {self.key!r}: field {field!r} is reserved by durable_rules; rename it")
+        value, text = self._id_of(message, is_fact)
+        text_hash = fnv1a_32(text)
+        known = self._ids.get(text_hash)
+        if known is not None:
+            if known[0] == text:
+                raise IdCollisionError(f"session {self.key!r}: id {value!r} was already used in this session")
+            raise IdCollisionError(
+                f"session {self.key!r}: ids {value!r} and {known[0]!r} have the same 32-bit FNV-1a hash, "
+                "so durable_rules would take one for the other; give one of them another id"
+            )
+        out = dict(message)
+        out["id"] = value
+        out["sid"] = self._sid
+        try:
+            payload = _encode(out)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"session {self.key!r}: message {value!r} is not JSON-encodable: {exc}") from exc
+        self._ids[text_hash] = (text, is_fact)
+        if "id" not in message:
+            self._anon.add(text)
+        return self._call(call, payload, value)
+
+    def _call(self, call: Call, payload: str, mid: Any) -> list[Firing]:
+        first = not self._touched
+        self._touched = True
+        firings: list[Firing] = []
+        stored = False
+        try:
+            for handle in self._rs.handles:
+                code, state = call(handle, payload)
+                if code == _HANDLED:
+                    stored = True
+                    self._drain(handle, state, firings)
+                elif code == _NOT_HANDLED:
+                    if first:  # a new state asserts its state fact, which fires _STATE_RULE
+                        self._drain(handle, state, firings)
+                elif code == _OBSERVED:
+                    raise IdCollisionError(f"session {self.key!r}: durable_rules had already seen message {mid!r}")
+                else:
+                    raise InferenceError(f"session {self.key!r}: unexpected durable_rules result {code} for message {mid!r}")
+        except _dre.error as exc:
+            self._broken = f"durable_rules failed on message {mid!r}: {_explain(exc)}"
+            raise InferenceError(f"session {self.key!r}: {self._broken}") from exc
+        except BaseException as exc:
+            # the partitions may now disagree about this message: refuse to go on
+            self._broken = f"{type(exc).__name__} on message {mid!r}: {exc}"
+            raise
+        finally:
+            if stored and call is not _dre.retract_fact:
+                self._payloads.append(payload)
+        if len(firings) > 1 and len(self._rs.handles) > 1:
+            rank = self._rs.rank
+            firings.sort(key=lambda f: rank[f.rule])  # durable's own order: pri, then definition order
+        return firings
+
+    def _drain(self, handle: int, state: int, out: list[Firing]) -> None:
+        started = _dre.start_action_for_state(handle, state)
+        if started is None:
+            return
+        state_fact, messages = started
+        if '"exception"' in state_fact:
+            _dre.abandon_action(handle, state)
+            raise InferenceError(f"session {self.key!r}: durable_rules stored an exception in the state: {state_fact}")
+        anon = self._anon
+        while messages is not None:
+            try:
+                for rule, frame in _decode_json(messages).items():
+                    for message in frame.values():
+                        if "$s" in message:
+                            break  # durable's state fact (also matched by $nex-only conditions): not the caller's
+                        del message["sid"]
+                        if message["id"] in anon:
+                            del message["id"]
+                    else:
+                        out.append(Firing(rule, frame))
+            except BaseException:
+                _dre.abandon_action(handle, state)
+                raise
+            messages = _dre.complete_and_start_action(handle, state)
