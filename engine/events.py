@@ -1,0 +1,205 @@
+"""Contract event streams: read, validate against engine/schemas/events.json, order by time."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+import jsonschema
+
+from engine.errors import Finding, InputError
+from engine.yamlio import YamlSyntaxError, load_file
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+COMMON = ("contract", "time", "type", "agreement", "id", "note")
+# Fields that name another event of the same contract, by the type of event they name.
+REFERENCES = {("payment", "invoice"): "invoice", ("payment_demand", "invoice"): "invoice",
+              ("breach_remedied", "breach"): "breach", ("deposit_paid", "deposit"): "deposit_requested"}
+
+
+@dataclass(frozen=True)
+class Event:
+    contract: str
+    time: datetime
+    type: str
+    id: str
+    fields: dict[str, Any]
+    file: str
+    line: int
+    seq: int  # position in the input, for ties and for "given out of order"
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass
+class Stream:
+    """One contract's events in time order (ties by input order)."""
+
+    contract: str
+    agreement: str
+    events: list[Event]
+    reordered: bool = False
+
+
+@dataclass
+class Loaded:
+    streams: dict[str, Stream]
+    errors: list[Finding] = field(default_factory=list)
+
+
+@cache
+def vocabulary() -> dict[str, Any]:
+    text = resources.files("engine").joinpath("schemas", "events.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """ISO 8601; a date or a date-time without offset is read in Asia/Tokyo."""
+    if not isinstance(value, str):
+        return None
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(), TOKYO)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=TOKYO)
+
+
+def _records(path: Path) -> Iterable[tuple[int, Any]]:
+    """(line, raw event) pairs; a syntax error becomes an InputError naming file and line."""
+    name = str(path)
+    if not path.is_file():
+        raise InputError(Finding(name, None, "no such events file", "give a .jsonl or .yaml file"))
+    if path.suffix in (".yaml", ".yml"):
+        try:
+            doc = load_file(path)
+        except YamlSyntaxError as exc:
+            raise InputError(exc.finding) from None
+        if not isinstance(doc, list):
+            raise InputError(Finding(name, getattr(doc, "line", None), "an events YAML file holds a list of events",
+                                     "write each event as a `- contract: …` item"))
+        return list(zip(doc.item_lines, doc))
+    out = []
+    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append((n, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise InputError(Finding(name, n, f"not valid JSON: {exc.msg} (column {exc.colno})",
+                                     "JSON Lines: one event object per line")) from None
+    return out
+
+
+def _check(raw: Any, file: str, line: int) -> list[Finding]:
+    vocab = vocabulary()
+    if not isinstance(raw, dict):
+        return [Finding(file, line, "an event must be an object with contract, time and type")]
+    problems = [f"field {e.path[0] if e.path else ''!s}: {e.message}".replace("field : ", "")
+                for e in jsonschema.Draft202012Validator(vocab).iter_errors(raw)]
+    if problems:
+        return [Finding(file, line, p, "see docs/events.md") for p in problems]
+    spec = vocab["$defs"]["types"].get(raw["type"])
+    if spec is None:
+        return [Finding(file, line, f"field type: unknown event type {raw['type']!r}",
+                        f"known types: {', '.join(sorted(vocab['$defs']['types']))}")]
+    schema = {"$defs": vocab["$defs"], "type": "object", "required": spec.get("required", []),
+              "properties": spec["properties"]}
+    found = []
+    for e in jsonschema.Draft202012Validator(schema).iter_errors(raw):
+        where = f"field {e.path[0]}" if e.path else "event"
+        found.append(Finding(file, line, f"{where}: {e.message}", f"see the {raw['type']} event in docs/events.md"))
+    for key in raw:
+        if key not in COMMON and key not in spec["properties"]:
+            allowed = ", ".join(list(COMMON) + sorted(spec["properties"]))
+            found.append(Finding(file, line, f"field {key}: not a field of {raw['type']} events",
+                                 f"allowed: {allowed}"))
+    if parse_time(raw["time"]) is None:
+        found.append(Finding(file, line, f"field time: {raw['time']!r} is not an ISO 8601 time",
+                             "write 2025-06-01 or 2025-06-01T09:00 (Asia/Tokyo) or with an offset"))
+    return found
+
+
+def load(paths: list[Path], keep_going: bool = False) -> Loaded:
+    """Read every file; group by contract; order by time. Without keep_going the first error raises."""
+    errors: list[Finding] = []
+    events: list[Event] = []
+    seq = 0
+    for path in paths:
+        try:
+            records = _records(path)
+        except InputError as exc:
+            if not keep_going:
+                raise
+            errors.extend(exc.findings)
+            continue
+        for line, raw in records:
+            problems = _check(raw, str(path), line)
+            if problems:
+                if not keep_going:
+                    raise InputError(problems)
+                errors.extend(problems)
+                continue
+            fields = {k: v for k, v in raw.items() if k not in ("contract", "time", "type", "id")}
+            events.append(Event(raw["contract"], parse_time(raw["time"]), raw["type"],
+                                raw.get("id") or f"{raw['type']}@{path.name}:{line}", fields,
+                                str(path), line, seq))
+            seq += 1
+    streams = _streams(events, errors, keep_going)
+    return Loaded(streams, errors)
+
+
+def _streams(events: list[Event], errors: list[Finding], keep_going: bool) -> dict[str, Stream]:
+    by_contract: dict[str, list[Event]] = defaultdict(list)
+    for e in events:
+        by_contract[e.contract].append(e)
+    streams = {}
+    for contract in sorted(by_contract):
+        given = by_contract[contract]
+        ordered = sorted(given, key=lambda e: (e.time, e.seq))
+        problems = _contract_problems(contract, ordered)
+        if problems:
+            if not keep_going:
+                raise InputError(problems)
+            errors.extend(problems)
+            bad = {(f.file, f.line) for f in problems}
+            ordered = [e for e in ordered if (e.file, e.line) not in bad]
+            if not ordered or "agreement" not in ordered[0].fields:
+                continue
+        streams[contract] = Stream(contract, ordered[0].fields["agreement"], ordered,
+                                   reordered=ordered != sorted(given, key=lambda e: e.seq))
+    return streams
+
+
+def _contract_problems(contract: str, ordered: list[Event]) -> list[Finding]:
+    first = ordered[0]
+    if "agreement" not in first.fields:
+        return [Finding(first.file, first.line, f"field agreement: the first event of contract {contract} "
+                        "must name its agreement", "add \"agreement\": \"smacom\" (or ts-cloudphone, abphone)")]
+    agreement = first.fields["agreement"]
+    problems = []
+    ids: dict[tuple[str, str], Event] = {}
+    for e in ordered:
+        if e.fields.get("agreement", agreement) != agreement:
+            problems.append(Finding(e.file, e.line, f"field agreement: contract {contract} is under "
+                                    f"{agreement} (from {first.where}); an event cannot switch it to "
+                                    f"{e.fields['agreement']}", "give the contract another id, or fix the agreement"))
+        if "id" in e.fields or not e.id.startswith(f"{e.type}@"):
+            ids[(e.type, e.id)] = e
+    for e in ordered:
+        for (etype, fname), target in REFERENCES.items():
+            if e.type == etype and (target, e.fields[fname]) not in ids:
+                problems.append(Finding(e.file, e.line, f"field {fname}: {etype} for unknown {target} "
+                                        f"{e.fields[fname]!r} of contract {contract}",
+                                        f"record the {target} event with \"id\": \"{e.fields[fname]}\" first"))
+    return problems
