@@ -1,0 +1,1 @@
+"""The declarative rules (rules/): loaded, checked against terms/, compiled for durable_rules."""

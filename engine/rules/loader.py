@@ -1,0 +1,143 @@
+"""Read rules/ into a RuleBook, checking every name, citation and parameter against terms/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from engine import citations, schema
+from engine.errors import DefinitionError, Finding
+from engine.events import vocabulary
+from engine.rules.model import Clock, Derivation, Ground, Pattern, RuleBook
+from engine.terms import Terms
+from engine.yamlio import Mapping, YamlSyntaxError, load_file
+
+
+def rule_id(root: Path, path: Path, name: str) -> str:
+    """rules/shared/suspension.yaml + payment_after_demand -> shared.suspension.payment_after_demand."""
+    return ".".join(path.relative_to(root).with_suffix("").parts + (name,))
+
+
+def load_rules(root: Path, terms: Terms) -> RuleBook:
+    """Load and check rules/ at `root`; raise DefinitionError listing every finding."""
+    findings: list[Finding] = []
+    book = RuleBook()
+    docs = []
+    for path in sorted(root.rglob("*")):
+        rel = str(path.relative_to(root.parent))
+        if path.is_dir() or path.name == "README.md":
+            continue
+        if path.suffix != ".yaml":
+            findings.append(Finding(rel, None, "unexpected file in rules/", "rules/ holds *.yaml rule files"))
+            continue
+        try:
+            doc = load_file(path, rel)
+        except YamlSyntaxError as exc:
+            findings.append(exc.finding)
+            continue
+        problems = schema.check(doc, "rules", rel)
+        findings.extend(problems)
+        if not problems:
+            docs.append((path, rel, doc))
+    for path, rel, doc in docs:
+        _read(root, path, rel, doc, book)
+    known = set(vocabulary()["$defs"]["types"]) | {c.id.rsplit(".", 1)[1] for c in book.clocks} \
+        | {d.name for d in book.derivations} | {"invoice_paid"}
+    for path, rel, doc in docs:
+        findings.extend(_check(doc, rel, known, terms, book))
+    if findings:
+        raise DefinitionError(findings)
+    return book
+
+
+def _patterns(items: list[Any] | None) -> tuple[Pattern, ...]:
+    return tuple(Pattern(p["fact"], p.get("as", p["fact"]), dict(p.get("where", {}))) for p in items or [])
+
+
+def _read(root: Path, path: Path, rel: str, doc: Mapping, book: RuleBook) -> None:
+    agreements = tuple(doc["agreements"])
+    considered = tuple(doc.get("considered_if", ()))
+    for name, c in doc.get("clocks", {}).items():
+        book.clocks.append(Clock(rule_id(root, path, name), c["description"], c["on"], dict(c["at"]),
+                                 agreements, rel, doc["clocks"].line_of(name)))
+    for name, d in doc.get("derive", {}).items():
+        book.derivations.append(Derivation(rule_id(root, path, name), name, d["description"],
+                                           _patterns(d["when"]), _patterns(d.get("absent")),
+                                           dict(d.get("keep", {})), agreements, rel, doc["derive"].line_of(name)))
+    for name, g in doc.get("grounds", {}).items():
+        book.grounds.append(Ground(
+            id=rule_id(root, path, name), kind=g["kind"], outcome=g["outcome"], modality=g["modality"],
+            summary=g["summary"], requires=g["requires"],
+            cites={a: tuple(c) for a, c in g["cites"].items()},
+            when=_patterns(g["when"]), absent=_patterns(g.get("absent")), until=_patterns(g.get("until")),
+            unknown=dict(g.get("unknown", {})), period=dict(g.get("period", {})),
+            notice=dict(g.get("notice", {})), decisions=tuple(g.get("decisions", ())),
+            agreements=agreements, considered_if=considered, file=rel, line=doc["grounds"].line_of(name)))
+
+
+def _check(doc: Mapping, rel: str, known: set[str], terms: Terms, book: RuleBook) -> list[Finding]:
+    out: list[Finding] = []
+    agreements = doc["agreements"]
+
+    def cite_ok(agreement: str, ref: str, line: int) -> None:
+        provision = terms.provision(ref)
+        if citations.parse(ref) is None:
+            out.append(Finding(rel, line, f"malformed citation {ref!r}", f"write {citations.describe_form()}"))
+        elif not ref.startswith(f"{agreement}:") or provision is None:
+            out.append(Finding(rel, line, f"unknown citation {ref}",
+                               f"`kiyaku terms list {agreement}` lists the provisions of {agreement}"))
+
+    def param_ok(name: str, line: int) -> None:
+        for a in agreements:
+            if name not in terms.agreements[a].parameters:
+                out.append(Finding(rel, line, f"unknown parameter {name} for {a}",
+                                   f"parameters of {a} are in terms/{a}/parameters.yaml"))
+
+    def patterns_ok(items: Any, where: str, line_doc: Mapping, aliases: set[str]) -> None:
+        for i, p in enumerate(items or []):
+            line = items.item_lines[i]
+            if p["fact"] not in known:
+                out.append(Finding(rel, line, f"{where}: unknown event type or fact {p['fact']!r}",
+                                   "event types are listed in docs/events.md; facts are clocks and derive names"))
+            for field, value in p.get("where", {}).items():
+                if isinstance(value, str) and value.startswith("$"):
+                    alias = value[1:].split(".", 1)[0]
+                    if alias not in aliases:
+                        out.append(Finding(rel, line, f"{where}: {value} names no earlier pattern",
+                                           f"earlier patterns: {', '.join(sorted(aliases)) or 'none'}"))
+            aliases.add(p.get("as", p["fact"]))
+
+    for name, c in doc.get("clocks", {}).items():
+        line = doc["clocks"].line_of(name)
+        if c["on"] not in known:
+            out.append(Finding(rel, line, f"clock {name}: unknown event type {c['on']!r}"))
+        for key in ("months", "hours"):
+            if key in c["at"]:
+                param_ok(c["at"][key], line)
+    for name, d in doc.get("derive", {}).items():
+        aliases: set[str] = set()
+        patterns_ok(d["when"], f"derive {name}", d, aliases)
+        patterns_ok(d.get("absent"), f"derive {name}", d, set(aliases))
+    for name, g in doc.get("grounds", {}).items():
+        line = doc["grounds"].line_of(name)
+        missing = [a for a in agreements if a not in g["cites"]]
+        if missing:
+            out.append(Finding(rel, line, f"ground {name} cites nothing for {', '.join(missing)}",
+                               "every ground cites the provisions that say so, for each of its agreements"))
+        for a, refs in g["cites"].items():
+            for ref in refs:
+                cite_ok(a, ref, g["cites"].line_of(a))
+        for a, refs in g.get("notice", {}).get("cites", {}).items():
+            for ref in refs:
+                cite_ok(a, ref, g["notice"]["cites"].line_of(a))
+        aliases = set()
+        patterns_ok(g["when"], f"ground {name}", g, aliases)
+        for key in ("absent", "until"):
+            patterns_ok(g.get(key), f"ground {name}", g, set(aliases))
+        for ref in g.get("unknown", {}):
+            if ref.split(".", 1)[0] not in aliases:
+                out.append(Finding(rel, g["unknown"].line_of(ref), f"ground {name}: unknown names {ref}, "
+                                   "not a field of a pattern", "write alias.field"))
+        if "max_months" in g.get("period", {}):
+            param_ok(g["period"]["max_months"], g["period"].line_of("max_months"))
+    return out

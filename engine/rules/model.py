@@ -1,0 +1,77 @@
+"""Rules as loaded from rules/: clocks, derivations and grounds, each with its file and line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Pattern:
+    fact: str
+    alias: str
+    where: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A deadline: when an `on` event arrives, a fact named `id` is fed in at the time `at` gives."""
+
+    id: str
+    description: str
+    on: str
+    at: dict[str, str]
+    agreements: tuple[str, ...]
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A conclusion the engine draws from facts (an invoice overdue), itself a fact for other rules."""
+
+    id: str
+    name: str
+    description: str
+    when: tuple[Pattern, ...]
+    absent: tuple[Pattern, ...]
+    keep: dict[str, str]
+    agreements: tuple[str, ...]
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Ground:
+    """A clause's ground: when its facts hold, it yields an outcome with a modality and citations."""
+
+    id: str
+    kind: str
+    outcome: str
+    modality: str
+    summary: str
+    requires: str
+    cites: dict[str, tuple[str, ...]]
+    when: tuple[Pattern, ...]
+    absent: tuple[Pattern, ...]
+    until: tuple[Pattern, ...]
+    unknown: dict[str, str]
+    period: dict[str, str]
+    notice: dict[str, Any]
+    decisions: tuple[str, ...]
+    agreements: tuple[str, ...]
+    considered_if: tuple[str, ...]
+    file: str
+    line: int
+
+
+@dataclass
+class RuleBook:
+    clocks: list[Clock] = field(default_factory=list)
+    derivations: list[Derivation] = field(default_factory=list)
+    grounds: list[Ground] = field(default_factory=list)
+
+    def for_agreement(self, agreement: str) -> "RuleBook":
+        return RuleBook([c for c in self.clocks if agreement in c.agreements],
+                        [d for d in self.derivations if agreement in d.agreements],
+                        [g for g in self.grounds if agreement in g.agreements])
