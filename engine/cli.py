@@ -47,10 +47,58 @@ def check(root: Path | None) -> None:
     Example:
       kiyaku check
     """
+    from engine.paths import find_root
+    from engine.rules.loader import load_rules
+
     try:
-        _terms(root)
+        terms = _terms(root)
+        rules = find_root(root) / "rules"
+        if rules.is_dir():
+            load_rules(rules, terms)
     except DefinitionError as exc:
         _fail(exc, 1)
+
+
+@main.command()
+@click.argument("events", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--at", "at", default=None, help="Evaluate as of this time (ISO 8601, Asia/Tokyo unless an offset is given; default: each contract's last event).")
+@click.option("--contract", default=None, help="Only this contract.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table", show_default=True)
+@click.option("--keep-going", is_flag=True, help="Report every bad event and evaluate the rest.")
+@root_option
+def evaluate(events: tuple[Path, ...], at: str | None, contract: str | None, fmt: str, keep_going: bool,
+             root: Path | None) -> None:
+    """Replay contract event streams through the rules and print rulings with citations.
+
+    \b
+    Example:
+      kiyaku evaluate examples/ts-cloudphone/unpaid-after-demand.jsonl
+      kiyaku evaluate examples/*.jsonl --at 2025-07-01 --format json
+    """
+    from engine.evaluate import evaluate as run
+    from engine.events import parse_time
+    from engine.output import render
+
+    from engine.paths import find_root
+
+    when = None
+    if at is not None:
+        when = parse_time(at)
+        if when is None:
+            raise click.BadParameter(f"{at!r} is not an ISO 8601 time", param_hint="--at")
+    try:
+        result = run(find_root(root), list(events), when, contract, keep_going)
+    except DefinitionError as exc:
+        _fail(exc, 1)
+    except KiyakuError as exc:
+        _fail(exc, 2)
+    for finding in result.errors:
+        click.echo(str(finding), err=True)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(render(result.rulings, fmt, result.notes), nl=False)
+    if result.errors:
+        sys.exit(1)
 
 
 @main.group()

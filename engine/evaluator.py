@@ -1,0 +1,192 @@
+"""Replay each contract's events, in event time, through its agreement's compiled ruleset."""
+
+from __future__ import annotations
+
+import calendar
+import heapq
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, time
+from typing import Any, Iterator
+
+from engine.events import TOKYO, Event, Stream, parse_time
+from engine.inference import RuleEngine, Session
+from engine.rules.compiler import Compiled, compile_rules
+from engine.rules.model import Clock, Ground, RuleBook
+from engine.terms import Terms
+
+
+@dataclass
+class Fact:
+    """What the session holds: an event, a clock that came due, or a conclusion drawn."""
+
+    seq: int
+    type: str
+    time: datetime
+    data: dict[str, Any]
+    event: Event | None = None
+    sources: tuple[int, ...] = ()
+
+    def message(self) -> dict[str, Any]:
+        return {"id": str(self.seq), "type": self.type, "t": int(self.time.timestamp()), **self.data}
+
+
+@dataclass
+class Instance:
+    """One way a ground was met: the facts that met it, from when, until when."""
+
+    ground: Ground
+    facts: tuple[Fact, ...]
+    start: datetime
+    status: str  # active | undetermined | ended
+    missing: str | None = None
+    end: datetime | None = None
+    ended_by: Fact | None = None
+
+
+@dataclass
+class Outcome:
+    """All that happened to one contract, for rulings to be drawn from."""
+
+    stream: Stream
+    as_of: datetime
+    facts: list[Fact] = field(default_factory=list)
+    instances: list[Instance] = field(default_factory=list)
+    pending: list[tuple[datetime, str]] = field(default_factory=list)  # clocks not yet due
+
+
+class Evaluator:
+    def __init__(self, terms: Terms, book: RuleBook) -> None:
+        self.terms = terms
+        self.book = book
+        rulesets, self.index = {}, {}
+        for agreement in sorted(terms.agreements):
+            rules, index = compile_rules(book, agreement)
+            rulesets[agreement] = rules
+            self.index[agreement] = index
+        self.engine = RuleEngine(rulesets)
+
+    def evaluate(self, stream: Stream, as_of: datetime) -> Outcome:
+        with self.engine.session(stream.agreement, stream.contract) as session:
+            return _Replay(self, stream, as_of, session).run()
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+class _Replay:
+    def __init__(self, ev: Evaluator, stream: Stream, as_of: datetime, session: Session) -> None:
+        self.ev = ev
+        self.index = ev.index[stream.agreement]
+        self.clocks = [c for c in ev.book.clocks if stream.agreement in c.agreements]
+        self.agreement = ev.terms.agreements[stream.agreement]
+        self.out = Outcome(stream, as_of)
+        self.session = session
+        self.queue: list[tuple[datetime, int, str, Fact | Event]] = []
+        self.paid: dict[str, int] = {}
+
+    def run(self) -> Outcome:
+        for e in self.out.stream.events:
+            if e.time <= self.out.as_of:
+                heapq.heappush(self.queue, (e.time, e.seq, "event", e))
+        while self.queue:
+            when, _, kind, item = heapq.heappop(self.queue)
+            if when > self.out.as_of:
+                self.out.pending.append((when, item.type))
+                continue
+            if kind == "clock":
+                item.seq = len(self.out.facts)
+            self._assert(self._fact(item) if kind == "event" else item)
+        return self.out
+
+    def _fact(self, e: Event) -> Fact:
+        data = {k: v for k, v in e.fields.items() if k not in ("agreement", "note")}
+        data["eid"] = e.id
+        return Fact(len(self.out.facts), e.type, e.time, data, event=e)
+
+    def _assert(self, fact: Fact) -> None:
+        if fact.seq == len(self.out.facts):
+            self.out.facts.append(fact)
+        for clock in self.clocks:
+            if clock.on == fact.type:
+                self._schedule(clock, fact)
+        pending = [fact]
+        while pending:
+            current = pending.pop(0)
+            for firing in self.session.assert_fact(current.message()):
+                pending.extend(self._handle(firing.rule, firing.matched, current.time))
+            pending.extend(self._ledger(current))
+
+    def _ledger(self, fact: Fact) -> Iterator[Fact]:
+        """Payments add up per invoice; the invoice is paid when they reach its amount."""
+        if fact.type != "payment":
+            return
+        invoice = next(f for f in self.out.facts if f.type == "invoice" and f.data["eid"] == fact.data["invoice"])
+        before = self.paid.get(fact.data["invoice"], 0)
+        self.paid[fact.data["invoice"]] = before + fact.data["amount"]
+        if before < invoice.data["amount"] <= before + fact.data["amount"]:
+            paid = Fact(len(self.out.facts), "invoice_paid", fact.time,
+                        {"invoice": fact.data["invoice"]}, sources=(invoice.seq, fact.seq))
+            self.out.facts.append(paid)
+            yield paid
+
+    def _schedule(self, clock: Clock, fact: Fact) -> None:
+        at = due_time(clock, fact, self.agreement)
+        if at is None:
+            return
+        name = clock.id.rsplit(".", 1)[1]
+        due = Fact(-1, name, at, {"of": fact.data["eid"]}, sources=(fact.seq,))
+        # Clocks due at the same instant as an event come after it: the event may settle them.
+        heapq.heappush(self.queue, (at, 10**9 + len(self.out.facts) + len(self.queue), "clock", due))
+
+    def _handle(self, rule: str, matched: dict[str, dict], now: datetime) -> list[Fact]:
+        compiled: Compiled = self.index[rule]
+        facts = tuple(self.out.facts[int(m["id"])] for m in matched.values())
+        if compiled.role == "derive":
+            d = compiled.rule
+            data = {k: _pick(v, matched) for k, v in d.keep.items()}
+            new = Fact(len(self.out.facts), d.name, now, data, sources=tuple(f.seq for f in facts))
+            self.out.facts.append(new)
+            return [new]
+        g = compiled.rule
+        key = tuple(f.seq for f, p in zip(facts, g.when))
+        if compiled.role == "start":
+            self.out.instances.append(Instance(g, facts[: len(g.when)], now, "active"))
+        elif compiled.role == "unknown":
+            self.out.instances.append(Instance(g, facts[: len(g.when)], now, "undetermined",
+                                               missing=g.unknown[compiled.detail]))
+        elif compiled.role == "end":
+            for inst in self.out.instances:
+                if inst.ground is g and tuple(f.seq for f in inst.facts) == key and inst.status != "ended":
+                    inst.status, inst.end, inst.ended_by = "ended", now, facts[-1]
+        return []
+
+
+def _pick(value: str, matched: dict[str, dict]) -> Any:
+    alias, field = value[1:].split(".", 1)
+    return matched[alias][field]
+
+
+def due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
+    """When a clock started by `fact` comes due, in event time."""
+    at = clock.at
+    if "day_after" in at:
+        day = datetime.fromisoformat(fact.data[at["day_after"]]).date() + timedelta(days=1)
+        return datetime.combine(day, time(), TOKYO)
+    start = fact.time if at.get("hours_after", at.get("months_after")) == "time" else \
+        _as_time(fact.data[at.get("hours_after") or at.get("months_after")])
+    if "hours" in at:
+        value = agreement.parameters[at["hours"]].at(start.date())
+        return start + timedelta(hours=int(value[1])) if value else None
+    value = agreement.parameters[at["months"]].at(start.date())
+    return _add_months(start, int(value[1])) if value else None
+
+
+def _as_time(text: str) -> datetime:
+    return parse_time(text)
+
+
+def _add_months(start: datetime, months: int) -> datetime:
+    month = start.month - 1 + months
+    year, month = start.year + month // 12, month % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return start.replace(year=year, month=month, day=day)

@@ -1,0 +1,129 @@
+"""From what happened to a contract to rulings: one per ground considered, in the spec's shape."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from engine.evaluator import Fact, Instance, Outcome
+from engine.rules.model import Ground
+from engine.terms import Terms
+
+
+def iso(t: datetime) -> str:
+    return t.isoformat()
+
+
+def fact_reason(fact: Fact, facts: list[Fact]) -> dict[str, Any]:
+    """A fact relied on, pointing at the events it came from."""
+    if fact.event is not None:
+        e = fact.event
+        return {"fact": e.type, "event": e.id, "time": iso(e.time), "source": e.where}
+    events = _events_behind(fact, facts)
+    return {"fact": fact.type, "time": iso(fact.time),
+            "from_events": [{"event": e.id, "type": e.type, "source": e.where} for e in events]}
+
+
+def _events_behind(fact: Fact, facts: list[Fact]) -> list[Any]:
+    out, seen = [], set()
+    todo = list(fact.sources)
+    while todo:
+        f = facts[todo.pop(0)]
+        if f.event is not None and f.event.id not in seen:
+            seen.add(f.event.id)
+            out.append(f.event)
+        todo.extend(f.sources)
+    return sorted(out, key=lambda e: e.seq)
+
+
+def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground]) -> list[dict[str, Any]]:
+    stream = outcome.stream
+    agreement = terms.agreements[stream.agreement]
+    seen_types = {f.type for f in outcome.facts}
+    out = []
+    for g in grounds:
+        if stream.agreement not in g.agreements:
+            continue
+        if g.considered_if and not seen_types & set(g.considered_if):
+            continue
+        out.append(_ruling(outcome, agreement, g))
+    return out
+
+
+def _ruling(outcome: Outcome, agreement: Any, g: Ground) -> dict[str, Any]:
+    mine = [i for i in outcome.instances if i.ground is g]
+    judged = [_judge(i, agreement, g, outcome.facts) for i in mine]
+    active = [j for j in judged if j["status"] == "active"]
+    unknown = [j for j in judged if j["status"] == "undetermined"]
+    ended = [j for j in judged if j["status"] == "ended"]
+    chosen = (active or unknown or ended or [None])[0]
+    at = chosen["at"] if chosen else outcome.as_of
+    version = agreement.version_at(at.date()) or agreement.versions[0]
+    ruling: dict[str, Any] = {
+        "contract": outcome.stream.contract,
+        "agreement": agreement.id,
+        "version": version.effective.isoformat(),
+        "version_label": version.label,
+        "kind": g.kind,
+        "ground": g.id,
+        "outcome": g.outcome if active else "undetermined" if unknown else "not_grounds",
+        "modality": g.modality,
+        "at": iso(at),
+        "amount": None,
+        "citations": list(g.cites[agreement.id]),
+        "summary": g.summary,
+        "reasons": chosen["reasons"] if chosen else [{"not_met": g.requires}],
+        "missing": [j["missing"] for j in unknown] if unknown and not active else [],
+    }
+    outside = [j for j in judged if j["status"] == "not_in_version"]
+    if outside and not active and not unknown and not ended:
+        ruling["reasons"] = [{"not_met": g.requires, "not_in_force": j["missing"]} for j in outside]
+    if ended and not active and not unknown:
+        ruling["reasons"] = [{"not_met": g.requires, "was_met": {"from": iso(j["at"]), "until": iso(j["end"]),
+                                                                 "ended_by": j["ended_by"]}} for j in ended]
+    if g.period:
+        ruling["period"] = _period(g, agreement, at)
+    if g.notice:
+        ruling["notice"] = {k: v for k, v in g.notice.items() if k != "cites"} | (
+            {"citations": list(g.notice["cites"].get(agreement.id, []))} if "cites" in g.notice else {})
+    if g.decisions:
+        ruling["decisions"] = list(g.decisions)
+    if outcome.stream.reordered:
+        ruling["input_reordered"] = True
+    return ruling
+
+
+def _judge(inst: Instance, agreement: Any, g: Ground, facts: list[Fact]) -> dict[str, Any]:
+    """An instance seen through the version of the terms in force when it arose."""
+    base = {"status": inst.status, "at": inst.start, "reasons": [fact_reason(f, facts) for f in inst.facts],
+            "missing": inst.missing, "end": inst.end,
+            "ended_by": fact_reason(inst.ended_by, facts) if inst.ended_by else None}
+    version = agreement.version_at(inst.start.date())
+    if version is None or not version.has_text:
+        label = version.label if version else "none"
+        base.update(status="undetermined", missing=(
+            f"the text of {agreement.id} in force on {inst.start.date()} ({label}) is not in the corpus; "
+            f"the first version held takes effect {next(v for v in agreement.versions if v.has_text).effective}"))
+        return base
+    for ref in g.cites[agreement.id]:
+        p = agreement.provisions[ref]
+        if not p.in_version(version):
+            base.update(status="not_in_version", missing=f"{ref} is not in force in {version.label}")
+            return base
+        if not p.text_in_corpus and base["status"] != "ended":
+            base.update(status="undetermined", missing=(
+                f"the wording of {ref} in {version.label} is not in the corpus "
+                f"({', '.join(c.reference or '' for c in version.changes if c.provision == ref)}): "
+                "whether this ground applies cannot be decided from the terms we hold"))
+    return base
+
+
+def _period(g: Ground, agreement: Any, at: datetime) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "until" in g.period:
+        out["until"] = g.period["until"]
+    if "max_months" in g.period:
+        value = agreement.parameters[g.period["max_months"]].at(at.date())
+        if value:
+            out["max_months"] = value[1]
+    return out
