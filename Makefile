@@ -17,6 +17,7 @@ $(BIN)/kiyaku: pyproject.toml
 demo: $(BIN)/kiyaku
 	$(BIN)/kiyaku check
 	$(BIN)/kiyaku terms show smacom:17.1.1
+	$(BIN)/kiyaku evaluate examples/*/*.jsonl --at 2025-07-10
 
 test: $(BIN)/kiyaku
 	$(BIN)/python -m pytest -q

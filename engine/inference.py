@@ -8,6 +8,7 @@ Not thread-safe: one RuleEngine per thread or process.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import itertools
 import json
@@ -231,10 +232,33 @@ class _Ruleset:
             _dre.delete_ruleset(self.handles.pop())
 
 
+_malloc_tuned = False
+
+
+def _keep_freed_memory_in_heap() -> None:
+    """Every new durable state mallocs and clears ~12 KB per join node (hash indexes), and
+    delete_state frees it. With glibc's default thresholds that memory is handed back to the OS
+    and faulted in again for each session: measured 39k instead of 70k facts/s (at random, by
+    heap layout). So keep blocks up to 32 MiB in the heap and trim only past 64 MiB free.
+    Process-wide, once, glibc only."""
+    global _malloc_tuned
+    if _malloc_tuned or not sys.platform.startswith("linux"):
+        return
+    _malloc_tuned = True
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3  # malloc.h
+    mallopt(m_mmap_threshold, 32 << 20)
+    mallopt(m_trim_threshold, 64 << 20)
+
+
 class RuleEngine:
     """Compiled rulesets; opens one :class:`Session` per contract."""
 
     def __init__(self, rulesets: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> None:
+        _keep_freed_memory_in_heap()
         self._rulesets: dict[str, _Ruleset] = {}
         self._sids = itertools.count(1)
         try:
