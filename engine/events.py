@@ -117,6 +117,11 @@ def _check(raw: Any, file: str, line: int) -> list[Finding]:
               "properties": spec["properties"]}
     found = []
     for e in jsonschema.Draft202012Validator(schema).iter_errors(raw):
+        if e.validator == "required":
+            name = e.message.split("'")[1]
+            found.append(Finding(file, line, f"field {name}: missing; {raw['type']} events require it",
+                                 f"see the {raw['type']} event in docs/events.md"))
+            continue
         where = f"field {e.path[0]}" if e.path else "event"
         found.append(Finding(file, line, f"{where}: {e.message}", f"see the {raw['type']} event in docs/events.md"))
     for key in raw:
@@ -194,7 +199,7 @@ def _contract_problems(contract: str, ordered: list[Event]) -> list[Finding]:
             problems.append(Finding(e.file, e.line, f"field agreement: contract {contract} is under "
                                     f"{agreement} (from {first.where}); an event cannot switch it to "
                                     f"{e.fields['agreement']}", "give the contract another id, or fix the agreement"))
-        if "id" in e.fields or not e.id.startswith(f"{e.type}@"):
+        if not e.id.startswith(f"{e.type}@"):
             ids[(e.type, e.id)] = e
     for e in ordered:
         for (etype, fname), target in REFERENCES.items():
