@@ -1,8 +1,8 @@
 """The engine's only door to durable_rules: rulesets in, rule firings out.
 
 Drives the C module ``durable_rules_engine`` directly: no ``Host``, so no background thread,
-no wall-clock timers, and 3-4x less overhead. durable 2.0.28 has traps at this level (see
-/work/shared/notes/durable_rules.md and the comments below); this module exists to contain them.
+no wall-clock timers, less overhead (bench/inference_probe.py). durable 2.0.28 has traps at this
+level (see /work/shared/notes/durable_rules.md and the comments below); this module contains them.
 Not thread-safe: one RuleEngine per thread or process.
 """
 
@@ -40,7 +40,7 @@ def _unsupported(detail: str) -> ImportError:
 
 
 if sys.implementation.name != "cpython" or sys.version_info[:2] not in SUPPORTED_PYTHONS:
-    raise _unsupported("unsupported interpreter")
+    raise _unsupported("run it with CPython 3.11 or 3.12")
 try:
     import durable_rules_engine as _dre
 except ImportError as _exc:  # on 3.13: "undefined symbol: PyEval_CallObject"
@@ -60,7 +60,7 @@ _NO_ESCAPE = str.maketrans("", "", '"\\' + "".join(map(chr, range(32))))
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 _decode_json = json.JSONDecoder().decode
 
-Call = Callable[[int, str], "tuple[int, int]"]
+Call = Callable[[int, str], tuple[int, int]]
 
 
 class InferenceError(RuntimeError):
@@ -335,7 +335,8 @@ class Session:
         return self._send(_dre.assert_fact, fact, is_fact=True)
 
     def post(self, event: Mapping[str, Any]) -> list[Firing]:
-        """Add an event; durable drops it once a rule has fired on it. An event without an ``id`` gets a serial one."""
+        """Add an event: the first rule to fire on it uses it up (within one durable ruleset: a $not rule
+        that needed a ruleset of its own sees it too). An event without an ``id`` gets a serial one."""
         return self._send(_dre.assert_event, event, is_fact=False)
 
     def retract_fact(self, fact: Mapping[str, Any]) -> list[Firing]:
@@ -358,7 +359,11 @@ class Session:
             del self._rs.sessions[self._sid_hash]
             if self._touched:
                 for handle in self._rs.handles:
-                    _dre.delete_state(handle, self._sid)
+                    try:
+                        _dre.delete_state(handle, self._sid)
+                    except _dre.error:
+                        if not self._broken:  # else the failed message may never have created it
+                            raise
         self._ids.clear()
         self._anon.clear()
         self._payloads.clear()

@@ -157,6 +157,13 @@ def test_a_negation_does_not_disable_other_rules(open_session: Any) -> None:
     assert names(s.retract_fact({"id": "p1"})) == ["unpaid"]
 
 
+def test_an_event_is_used_up_per_durable_ruleset(open_session: Any) -> None:
+    # "unpaid" shares its invoice condition with "log", so it runs in a durable ruleset of its
+    # own and still sees the event that "log" used up (one durable ruleset would fire "log" only)
+    s = open_session({"log": {"all": [{"m": {"t": "invoice"}}]}, "unpaid": UNPAID})
+    assert names(s.post({"id": "i1", "t": "invoice"})) == ["log", "unpaid"]
+
+
 def test_rules_that_a_negation_cannot_touch_share_one_durable_ruleset() -> None:
     rules = {
         "paid": PAID,
@@ -356,6 +363,23 @@ def test_closing_sessions_that_never_fired() -> None:
             s.close()
         for n in range(50):
             engine.session("rs", f"untouched{n}").close()
+
+
+def test_a_message_durable_rejects_breaks_only_its_session() -> None:
+    with RuleEngine({"rs": {"r": {"all": [{"m": {"t": "a"}}]}}}) as engine:
+        s = engine.session("rs", "k")
+        s.assert_fact({"t": "b"})
+        with pytest.raises(InferenceError, match="more than 255 properties"):
+            s.assert_fact({"t": "a", "nested": {f"f{i}": i for i in range(300)}})  # nested ones count
+        with pytest.raises(InferenceError, match="unusable"):
+            s.assert_fact({"t": "a"})
+        s.close()
+        first = engine.session("rs", "first message fails")
+        with pytest.raises(InferenceError):
+            first.post({f"f{i}": i for i in range(300)})
+        first.close()
+        with engine.session("rs", "k") as s:
+            assert names(s.assert_fact({"t": "a"})) == ["r"]
 
 
 def test_exception_stored_in_durable_state_is_raised() -> None:
