@@ -1,6 +1,6 @@
 """Micro-benchmark: engine.inference vs durable's own Host path on the same rules and facts.
 
-    python bench/inference_probe.py [--contracts 10000] [--facts 20] [--mode all|adapter|host|host-tuned]
+    python bench/inference_probe.py [--contracts 10000] [--facts 20] [--mode all|adapter|host|host-tuned] [--post]
 
 Each mode runs in its own process so that its peak RSS is its own. The Host path is only here
 as the baseline; it imports durable directly, which the engine itself never does. "host-tuned"
@@ -72,7 +72,7 @@ def contracts(n: int, facts: int, seed: int = 7) -> list[list[dict[str, Any]]]:
     return out
 
 
-def run_adapter(data: list[list[dict[str, Any]]]) -> tuple[float, int]:
+def run_adapter(data: list[list[dict[str, Any]]], post: bool = False) -> tuple[float, int]:
     from engine.inference import RuleEngine
 
     engine = RuleEngine({"billing": ruleset()})
@@ -80,14 +80,15 @@ def run_adapter(data: list[list[dict[str, Any]]]) -> tuple[float, int]:
     start = time.perf_counter()
     for n, stream in enumerate(data):
         with engine.session("billing", f"contract-{n}") as session:
+            send = session.post if post else session.assert_fact
             for fact in stream:
-                fired += len(session.assert_fact(fact))
+                fired += len(send(fact))
     elapsed = time.perf_counter() - start
     engine.close()
     return elapsed, fired
 
 
-def run_host(data: list[list[dict[str, Any]]]) -> tuple[float, int]:
+def run_host(data: list[list[dict[str, Any]]], post: bool = False) -> tuple[float, int]:
     from durable import engine as durable_engine
 
     fired = [0]
@@ -109,12 +110,15 @@ def run_host(data: list[list[dict[str, Any]]]) -> tuple[float, int]:
     for n, stream in enumerate(data):
         sid = str(n + 1)
         for fact in stream:
-            host.assert_fact("billing", dict(fact, sid=sid))
+            try:
+                (host.post if post else host.assert_fact)("billing", dict(fact, sid=sid))
+            except durable_engine.MessageNotHandledException:
+                pass
         host.delete_state("billing", sid)
     return time.perf_counter() - start, fired[0]
 
 
-def child(mode: str, n: int, facts: int) -> None:
+def child(mode: str, n: int, facts: int, post: bool) -> None:
     if mode == "host-tuned":
         import ctypes
 
@@ -122,7 +126,7 @@ def child(mode: str, n: int, facts: int) -> None:
         mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD, as engine.inference does
         mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD
     data = contracts(n, facts)
-    elapsed, fired = (run_adapter if mode == "adapter" else run_host)(data)
+    elapsed, fired = (run_adapter if mode == "adapter" else run_host)(data, post)
     events = n * facts
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"mode": mode, "contracts": n, "events": events, "seconds": round(elapsed, 3),
@@ -134,14 +138,18 @@ def main() -> None:
     parser.add_argument("--contracts", type=int, default=10_000)
     parser.add_argument("--facts", type=int, default=20)
     parser.add_argument("--mode", choices=("all", "adapter", "host", "host-tuned"), default="all")
+    parser.add_argument("--post", action="store_true", help="send the messages as events, not facts")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.mode, args.contracts, args.facts)
+        child(args.mode, args.contracts, args.facts, args.post)
         return
-    print(f"{len(ruleset())} rules, {args.contracts} contracts x {args.facts} facts, Python {sys.version.split()[0]}")
+    kind = "events" if args.post else "facts"
+    print(f"{len(ruleset())} rules, {args.contracts} contracts x {args.facts} {kind}, Python {sys.version.split()[0]}")
     for mode in (("adapter", "host", "host-tuned") if args.mode == "all" else (args.mode,)):
-        cmd = [sys.executable, __file__, "--child", "--mode", mode, "--contracts", str(args.contracts), "--facts", str(args.facts)]
+        cmd = [sys.executable, __file__, "--child", "--mode", mode,
+               "--contracts", str(args.contracts), "--facts", str(args.facts)]
+        cmd += ["--post"] if args.post else []
         result = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
         print(f"{mode:10} {result['events_per_s']:>9,} events/s  {result['seconds']:>7.2f} s  "
               f"firings {result['firings']:>8,}  peak RSS {result['peak_rss_mb']:>6.1f} MB")

@@ -2,7 +2,15 @@
 
 Drives the C module ``durable_rules_engine`` directly: no ``Host``, so no background thread,
 no wall-clock timers, less overhead (bench/inference_probe.py). durable 2.0.28 has traps at this
-level (see /work/shared/notes/durable_rules.md and the comments below); this module contains them.
+level, contained here (details where each is handled):
+- session and message ids are compared by 32-bit hash only: our own sids, collisions refused;
+- stored messages point into the JSON text they came in: that text is kept until the session closes;
+- a blocked $not deletes other rules' partial matches: such rules get C rulesets of their own;
+- a join's $and whose last comparison fails reads past its expression array: a last term that holds
+  is appended; join conditions other than one term or one flat $and are refused;
+- consuming two events in one firing overruns a frame: events are facts to durable, used up here;
+- delete_state frees pointers only set once an action ran: every state runs one at creation;
+- every state carries an internal fact that $nex-only conditions match: such firings are dropped.
 Not thread-safe: one RuleEngine per thread or process.
 """
 
@@ -91,7 +99,8 @@ _ERRORS = {  # rules.h, the codes a caller can cause
     113: "expression too long (at most 32 terms)", 201: "invalid JSON value", 202: "invalid JSON string",
     203: "invalid JSON number", 204: "invalid JSON object", 205: "invalid JSON array",
     302: "more than 255 properties in one message", 303: "nested too deeply", 304: "too many messages in one match",
-    313: "message too large", 314: "property too large", 501: "invalid $mt pattern",
+    311: "a message lacks a field that a rule compares with", 313: "message too large", 314: "property too large",
+    501: "invalid $mt pattern",
 }
 
 
@@ -119,6 +128,57 @@ def _conditions(items: Any) -> Iterator[tuple[str, Any]]:
                 yield str(alias), pattern
 
 
+def _keys(node: Any) -> Iterator[str]:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            yield str(key)
+            yield from _keys(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _keys(value)
+
+
+def _reference(node: Any, aliases: frozenset[str]) -> str | None:
+    """An alias that ``node`` compares against (``{"field": {"alias": "field"}}``), if any."""
+    if isinstance(node, Mapping):
+        for value in node.values():
+            if isinstance(value, Mapping) and len(value) == 1:
+                ((alias, field),) = value.items()
+                if alias in aliases and isinstance(field, str):
+                    return str(alias)
+            found = _reference(value, aliases)
+            if found:
+                return found
+    elif isinstance(node, list):
+        for value in node:
+            found = _reference(value, aliases)
+            if found:
+                return found
+    return None
+
+
+def _guarded(pattern: Any, aliases: frozenset[str]) -> Any:
+    """``pattern`` with a last $and term that always holds. When the last comparison of a join's $and
+    is false, durable's reduceExpressionSequence steps over the OP_END and reads on past the
+    expression array; every message carries this session's sid, so ``sid >= alias.sid`` holds."""
+    alias = _reference(pattern, aliases)
+    if alias and isinstance(pattern, Mapping) and isinstance(pattern.get("$and"), list):
+        return {"$and": [*pattern["$and"], {"$gte": {"sid": {alias: "sid"}}}]}
+    return pattern
+
+
+def _guard_conditions(items: Any, aliases: frozenset[str]) -> Any:
+    if not isinstance(items, list):
+        return items
+    out = []
+    for item in items:
+        if isinstance(item, Mapping):
+            item = {alias: _guard_conditions(p, aliases) if str(alias).endswith(("$all", "$any")) else _guarded(p, aliases)
+                    for alias, p in item.items()}
+        out.append(item)
+    return out
+
+
 def _literals(pattern: Any) -> dict[str, Any]:
     """field -> value that every message matching ``pattern`` must have."""
     out: dict[str, Any] = {}
@@ -142,11 +202,32 @@ def _disjoint(a: dict[str, Any], b: dict[str, Any]) -> bool:
     )
 
 
+def _simple(term: Any) -> bool:
+    return isinstance(term, Mapping) and len(term) == 1 and not {"$and", "$or"}.intersection(_keys(term))
+
+
+def _join_shape_ok(pattern: Any, aliases: frozenset[str]) -> bool:
+    """Measured: durable evaluates a condition that compares with another fact right only as one term
+    or one flat $and of terms. A nested $and/$or ends the enclosing group after it; an $or lets every
+    message in, and one without the compared field fails the whole assert."""
+    if _reference(pattern, aliases) is None or _simple(pattern):
+        return True
+    items = pattern.get("$and") if isinstance(pattern, Mapping) and len(pattern) == 1 else None
+    return isinstance(items, list) and all(_simple(item) for item in items)
+
+
 class _Rule:
-    def __init__(self, name: str, body: dict[str, Any]) -> None:
+    def __init__(self, name: str, body: dict[str, Any], where: str) -> None:
         self.name = name
-        self.body = body
         conditions = list(_conditions(body.get("all", body.get("any"))))
+        aliases = frozenset(alias.removesuffix("$not") for alias, _ in conditions)
+        for alias, pattern in conditions:
+            if not _join_shape_ok(pattern, aliases):
+                raise ValueError(
+                    f"rule {where}: condition {alias!r} compares with another fact inside an $or or a nested "
+                    "$and, which durable 2.0.28 evaluates wrongly; use one flat $and, and one rule per alternative"
+                )
+        self.body = {k: _guard_conditions(v, aliases) if k in ("all", "any") else v for k, v in body.items()}
         self.literals = [_literals(p) for _, p in conditions]
         negated = [i for i, (alias, _) in enumerate(conditions) if alias.endswith("$not")]
         self.negation = bool(negated)
@@ -192,7 +273,7 @@ class _Ruleset:
         self.rank: dict[str, tuple[int, int]] = {}
         for index, (rule_name, rule) in enumerate(rules.items()):
             _check_name("rule", rule_name)
-            keys = sorted(rule) if isinstance(rule, Mapping) else rule
+            keys = list(rule) if isinstance(rule, Mapping) else rule
             if not isinstance(rule, Mapping) or set(rule) - _RULE_KEYS or ("all" in rule) == ("any" in rule):
                 raise ValueError(
                     f"rule {name}.{rule_name}: expected exactly one of 'all'/'any' and an optional 'pri' "
@@ -202,7 +283,8 @@ class _Ruleset:
             if type(pri) is not int or not 0 <= pri < 2**31:
                 raise ValueError(f"rule {name}.{rule_name}: 'pri' must be an int >= 0 (durable reads it unsigned), got {pri!r}")
             self.rank[rule_name] = (pri, index)
-            new = _Rule(rule_name, {k: v for k, v in rule.items() if k != "run"})  # the caller's dict is never touched
+            body = {k: v for k, v in rule.items() if k != "run"}  # the caller's dict is never touched
+            new = _Rule(rule_name, body, where=f"{name}.{rule_name}")
             for part in partitions:
                 if all(new.spares(old) and old.spares(new) for old in part):
                     part.append(new)
@@ -212,6 +294,7 @@ class _Ruleset:
         self.partitions = [[r.name for r in part] for part in partitions]
         self.handles: list[int] = []
         self.sessions: dict[int, Session] = {}  # sid hash -> open session
+        self.keys: set[str] = set()  # of the open sessions
         try:
             for number, part in enumerate(partitions):
                 definition = {r.name: r.body for r in part}
@@ -220,7 +303,8 @@ class _Ruleset:
                     encoded = json.dumps(definition, ensure_ascii=False, allow_nan=False)
                     self.handles.append(_dre.create_ruleset(f"{name}.{number}", encoded))
                 except (_dre.error, TypeError, ValueError) as exc:
-                    raise InferenceError(f"durable_rules rejected ruleset {name!r} (rules {[r.name for r in part]}): {_explain(exc)}") from exc
+                    rules_in = sorted(definition)
+                    raise InferenceError(f"durable_rules rejected ruleset {name!r} (rules {rules_in}): {_explain(exc)}") from exc
         except BaseException:
             self.delete()
             raise
@@ -278,7 +362,7 @@ class RuleEngine:
             raise KeyError(f"no ruleset {ruleset!r} (have {sorted(self._rulesets)}), or the engine is closed")
         if not isinstance(key, str):
             raise TypeError(f"session key must be a str, got {type(key).__name__}")
-        if any(s.key == key for s in rs.sessions.values()):
+        if key in rs.keys:
             raise ValueError(f"a session for {key!r} is already open on ruleset {ruleset!r}; close it first")
         if len(rs.sessions) >= MAX_SESSIONS:
             raise SessionLimitError(
@@ -293,6 +377,7 @@ class RuleEngine:
                 break
         session = Session(rs, key, sid, sid_hash)
         rs.sessions[sid_hash] = session
+        rs.keys.add(key)
         return session
 
     def close(self) -> None:
@@ -311,7 +396,9 @@ class RuleEngine:
 class Session:
     """The working memory of one contract. Close it (or use ``with``) to free durable's state."""
 
-    __slots__ = ("key", "_rs", "_sid", "_sid_hash", "_ids", "_anon", "_payloads", "_serial", "_touched", "_broken", "_closed")
+    __slots__ = (
+        "key", "_rs", "_sid", "_sid_hash", "_ids", "_anon", "_events", "_payloads", "_serial", "_touched", "_broken", "_closed",
+    )
 
     def __init__(self, rs: _Ruleset, key: str, sid: str, sid_hash: int) -> None:
         self.key = key
@@ -322,6 +409,9 @@ class Session:
         # and its state fact "sid-<sid>" lives in the same index.
         self._ids: dict[int, tuple[str, bool]] = {fnv1a_32(f"sid-{sid}"): (f"sid-{sid}", False)}
         self._anon: set[str] = set()  # ids made up here, removed from what is returned
+        # Events go to durable as facts, and are used up here: when one firing uses up two events,
+        # durable's deleteMessageFromFrame runs past the frame and can clobber the next pending one.
+        self._events: set[Any] = set()  # ids of posted events not used up yet
         # durable keeps pointers to the id and sid inside the JSON text it was given (copyMessage
         # rebases every other string); freeing that text makes joins on "id" read freed memory.
         self._payloads: list[str] = []
@@ -335,9 +425,9 @@ class Session:
         return self._send(_dre.assert_fact, fact, is_fact=True)
 
     def post(self, event: Mapping[str, Any]) -> list[Firing]:
-        """Add an event: the first rule to fire on it uses it up (within one durable ruleset: a $not rule
-        that needed a ruleset of its own sees it too). An event without an ``id`` gets a serial one."""
-        return self._send(_dre.assert_event, event, is_fact=False)
+        """Add an event: the first firing (in firing order) that matches it uses it up; until then it
+        waits for partners like a fact. An event without an ``id`` gets a serial one."""
+        return self._send(_dre.assert_fact, event, is_fact=False)
 
     def retract_fact(self, fact: Mapping[str, Any]) -> list[Firing]:
         """Remove a fact, found by its ``id`` (by its content if it was asserted without one)."""
@@ -357,6 +447,7 @@ class Session:
         self._closed = True
         if self._rs.sessions.get(self._sid_hash) is self:
             del self._rs.sessions[self._sid_hash]
+            self._rs.keys.discard(self.key)
             if self._touched:
                 for handle in self._rs.handles:
                     try:
@@ -366,6 +457,7 @@ class Session:
                             raise
         self._ids.clear()
         self._anon.clear()
+        self._events.clear()
         self._payloads.clear()
 
     def __enter__(self) -> Session:
@@ -427,26 +519,31 @@ class Session:
         self._ids[text_hash] = (text, is_fact)
         if "id" not in message:
             self._anon.add(text)
+        if not is_fact:
+            self._events.add(value)
         return self._call(call, payload, value)
 
     def _call(self, call: Call, payload: str, mid: Any) -> list[Firing]:
         first = not self._touched
         self._touched = True
-        firings: list[Firing] = []
+        found: list[tuple[Firing, tuple[Any, ...]]] = []
         stored = False
         try:
             for handle in self._rs.handles:
                 code, state = call(handle, payload)
                 if code == _HANDLED:
                     stored = True
-                    self._drain(handle, state, firings)
+                    self._drain(handle, state, found)
                 elif code == _NOT_HANDLED:
                     if first:  # a new state asserts its state fact, which fires _STATE_RULE
-                        self._drain(handle, state, firings)
+                        self._drain(handle, state, found)
                 elif code == _OBSERVED:
                     raise IdCollisionError(f"session {self.key!r}: durable_rules had already seen message {mid!r}")
                 else:
                     raise InferenceError(f"session {self.key!r}: unexpected durable_rules result {code} for message {mid!r}")
+            if not stored:
+                self._events.discard(mid)  # matched nothing: durable did not keep it
+            return self._use_up_events(found)
         except _dre.error as exc:
             self._broken = f"durable_rules failed on message {mid!r}: {_explain(exc)}"
             raise InferenceError(f"session {self.key!r}: {self._broken}") from exc
@@ -457,12 +554,31 @@ class Session:
         finally:
             if stored and call is not _dre.retract_fact:
                 self._payloads.append(payload)
-        if len(firings) > 1 and len(self._rs.handles) > 1:
-            rank = self._rs.rank
-            firings.sort(key=lambda f: rank[f.rule])  # durable's own order: pri, then definition order
+
+    def _use_up_events(self, found: list[tuple[Firing, tuple[Any, ...]]]) -> list[Firing]:
+        """durable's event semantics, across partitions: in firing order (pri, then definition order,
+        then durable's order within a rule) the first firing that matched an event uses it up, and
+        later ones that matched it are dropped. Retracting used-up events can fire $not rules again."""
+        rank = self._rs.rank
+        firings: list[Firing] = []
+        while found:
+            if len(self._rs.handles) > 1:
+                found.sort(key=lambda pair: rank[pair[0].rule])
+            used: dict[Any, None] = {}
+            for firing, events in found:
+                if not any(event in used for event in events):
+                    firings.append(firing)
+                    used.update(dict.fromkeys(events))
+            found = []
+            for event in used:
+                self._events.discard(event)
+                retraction = _encode({"id": event, "sid": self._sid})
+                for handle in self._rs.handles:
+                    code, state = _dre.retract_fact(handle, retraction)
+                    self._drain(handle, state, found)
         return firings
 
-    def _drain(self, handle: int, state: int, out: list[Firing]) -> None:
+    def _drain(self, handle: int, state: int, out: list[tuple[Firing, tuple[Any, ...]]]) -> None:
         started = _dre.start_action_for_state(handle, state)
         if started is None:
             return
@@ -470,18 +586,22 @@ class Session:
         if '"exception"' in state_fact:
             _dre.abandon_action(handle, state)
             raise InferenceError(f"session {self.key!r}: durable_rules stored an exception in the state: {state_fact}")
-        anon = self._anon
+        anon, live_events = self._anon, self._events
         while messages is not None:
             try:
                 for rule, frame in _decode_json(messages).items():
+                    events = []
                     for message in frame.values():
                         if "$s" in message:
                             break  # durable's state fact (also matched by $nex-only conditions): not the caller's
                         del message["sid"]
-                        if message["id"] in anon:
+                        mid = message["id"]
+                        if live_events and mid in live_events:
+                            events.append(mid)
+                        if mid in anon:
                             del message["id"]
                     else:
-                        out.append(Firing(rule, frame))
+                        out.append((Firing(rule, frame), tuple(events)))
             except BaseException:
                 _dre.abandon_action(handle, state)
                 raise
