@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import click
@@ -19,6 +21,17 @@ def _fail(exc: KiyakuError, code: int) -> None:
     for finding in exc.findings:
         click.echo(str(finding), err=True)
     sys.exit(code)
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Domain errors become located messages: exit 1 for terms/rules, 2 for the input given."""
+    try:
+        yield
+    except DefinitionError as exc:
+        _fail(exc, 1)
+    except KiyakuError as exc:
+        _fail(exc, 2)
 
 
 root_option = click.option(
@@ -50,13 +63,11 @@ def check(root: Path | None) -> None:
     from engine.paths import find_root
     from engine.rules.loader import load_rules
 
-    try:
+    with _reported():
         terms = _terms(root)
         rules = find_root(root) / "rules"
         if rules.is_dir():
             load_rules(rules, terms)
-    except DefinitionError as exc:
-        _fail(exc, 1)
 
 
 @main.command()
@@ -78,7 +89,6 @@ def evaluate(events: tuple[Path, ...], at: str | None, contract: str | None, fmt
     from engine.evaluate import evaluate as run
     from engine.events import parse_time
     from engine.output import render
-
     from engine.paths import find_root
 
     when = None
@@ -86,12 +96,8 @@ def evaluate(events: tuple[Path, ...], at: str | None, contract: str | None, fmt
         when = parse_time(at)
         if when is None:
             raise click.BadParameter(f"{at!r} is not an ISO 8601 time", param_hint="--at")
-    try:
+    with _reported():
         result = run(find_root(root), list(events), when, contract, keep_going)
-    except DefinitionError as exc:
-        _fail(exc, 1)
-    except KiyakuError as exc:
-        _fail(exc, 2)
     for finding in result.errors:
         click.echo(str(finding), err=True)
     for note in result.notes:
@@ -131,12 +137,8 @@ def terms_show(citation: str, at: str | None, fmt: str, root: Path | None) -> No
     from engine.terms import show
 
     when = _parse_day(at)
-    try:
+    with _reported():
         v = show.view(_terms(root), citation, when)
-    except DefinitionError as exc:
-        _fail(exc, 1)
-    except KiyakuError as exc:
-        _fail(exc, 2)
     click.echo(json.dumps(v, ensure_ascii=False, indent=2) if fmt == "json" else show.render(v))
 
 
@@ -153,12 +155,8 @@ def terms_list(agreement: str, fmt: str, root: Path | None) -> None:
     """
     from engine.terms import show
 
-    try:
+    with _reported():
         rows = show.listing(_terms(root), agreement)
-    except DefinitionError as exc:
-        _fail(exc, 1)
-    except KiyakuError as exc:
-        _fail(exc, 2)
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
