@@ -51,7 +51,6 @@ class Outcome:
     as_of: datetime
     facts: list[Fact] = field(default_factory=list)
     instances: list[Instance] = field(default_factory=list)
-    pending: list[tuple[datetime, str]] = field(default_factory=list)  # clocks not yet due
 
 
 class Evaluator:
@@ -75,7 +74,6 @@ class Evaluator:
 
 class _Replay:
     def __init__(self, ev: Evaluator, stream: Stream, as_of: datetime, session: Session) -> None:
-        self.ev = ev
         self.index = ev.index[stream.agreement]
         self.clocks = [c for c in ev.book.clocks if stream.agreement in c.agreements]
         self.agreement = ev.terms.agreements[stream.agreement]
@@ -91,21 +89,23 @@ class _Replay:
         while self.queue:
             when, _, kind, item = heapq.heappop(self.queue)
             if when > self.out.as_of:
-                self.out.pending.append((when, item.type))
-                continue
-            if kind == "clock":
-                item.seq = len(self.out.facts)
-            self._assert(self._fact(item) if kind == "event" else item)
+                break
+            self._assert(self._record(self._fact(item) if kind == "event" else item))
         return self.out
 
-    def _fact(self, e: Event) -> Fact:
+    @staticmethod
+    def _fact(e: Event) -> Fact:
         data = {k: v for k, v in e.fields.items() if k not in ("agreement", "note")}
         data["eid"] = e.id
-        return Fact(len(self.out.facts), e.type, e.time, data, event=e)
+        return Fact(-1, e.type, e.time, data, event=e)
+
+    def _record(self, fact: Fact) -> Fact:
+        """Number a fact by its place in the contract's history, which the session's ids point to."""
+        fact.seq = len(self.out.facts)
+        self.out.facts.append(fact)
+        return fact
 
     def _assert(self, fact: Fact) -> None:
-        if fact.seq == len(self.out.facts):
-            self.out.facts.append(fact)
         for clock in self.clocks:
             if clock.on == fact.type:
                 self._schedule(clock, fact)
@@ -124,10 +124,8 @@ class _Replay:
         before = self.paid.get(fact.data["invoice"], 0)
         self.paid[fact.data["invoice"]] = before + fact.data["amount"]
         if before < invoice.data["amount"] <= before + fact.data["amount"]:
-            paid = Fact(len(self.out.facts), "invoice_paid", fact.time,
-                        {"invoice": fact.data["invoice"]}, sources=(invoice.seq, fact.seq))
-            self.out.facts.append(paid)
-            yield paid
+            yield self._record(Fact(-1, "invoice_paid", fact.time, {"invoice": fact.data["invoice"]},
+                                    sources=(invoice.seq, fact.seq)))
 
     def _schedule(self, clock: Clock, fact: Fact) -> None:
         at = due_time(clock, fact, self.agreement)
@@ -144,11 +142,9 @@ class _Replay:
         if compiled.role == "derive":
             d = compiled.rule
             data = {k: _pick(v, matched) for k, v in d.keep.items()}
-            new = Fact(len(self.out.facts), d.name, now, data, sources=tuple(f.seq for f in facts))
-            self.out.facts.append(new)
-            return [new]
+            return [self._record(Fact(-1, d.name, now, data, sources=tuple(f.seq for f in facts)))]
         g = compiled.rule
-        key = tuple(f.seq for f, p in zip(facts, g.when))
+        key = tuple(f.seq for f in facts[: len(g.when)])
         if compiled.role == "start":
             self.out.instances.append(Instance(g, facts[: len(g.when)], now, "active"))
         elif compiled.role == "unknown":
@@ -173,16 +169,12 @@ def due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
         day = datetime.fromisoformat(fact.data[at["day_after"]]).date() + timedelta(days=1)
         return datetime.combine(day, time(), TOKYO)
     start = fact.time if at.get("hours_after", at.get("months_after")) == "time" else \
-        _as_time(fact.data[at.get("hours_after") or at.get("months_after")])
+        parse_time(fact.data[at.get("hours_after") or at.get("months_after")])
     if "hours" in at:
         value = agreement.parameters[at["hours"]].at(start.date())
         return start + timedelta(hours=int(value[1])) if value else None
     value = agreement.parameters[at["months"]].at(start.date())
     return _add_months(start, int(value[1])) if value else None
-
-
-def _as_time(text: str) -> datetime:
-    return parse_time(text)
 
 
 def _add_months(start: datetime, months: int) -> datetime:
