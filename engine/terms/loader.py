@@ -33,6 +33,9 @@ class _Collector:
         self.findings.append(Finding(file, line, message, hint))
 
     def load(self, path: Path, schema_name: str) -> Any | None:
+        """The validated document, or None when it is missing (reported by the layout check) or wrong."""
+        if not path.exists():
+            return None
         try:
             doc = load_file(path, self.rel(path))
         except YamlSyntaxError as exc:
@@ -60,7 +63,7 @@ def load_terms(root: Path) -> Terms:
                                       "run kiyaku from the repository root or pass --terms"))
     _check_layout(c, root)
     agreements = {}
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "law"):
+    for folder in _agreement_folders(root):
         agreement = _load_agreement(c, folder)
         if agreement:
             agreements[agreement.id] = agreement
@@ -68,6 +71,10 @@ def load_terms(root: Path) -> Terms:
     if c.findings:
         raise DefinitionError(c.findings)
     return Terms(agreements, rates, sources)
+
+
+def _agreement_folders(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if p.is_dir() and p.name != "law")
 
 
 def _check_layout(c: _Collector, root: Path) -> None:
@@ -85,16 +92,16 @@ def _check_layout(c: _Collector, root: Path) -> None:
             c.add(c.rel(path), None, "unexpected file in terms/",
                   "an agreement folder holds agreement.yaml, provisions.yaml, parameters.yaml "
                   "and source/*.txt; law/ holds *.yaml")
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "law"):
+    for folder in _agreement_folders(root):
         for name in AGREEMENT_FILES:
             if not (folder / name).exists():
                 c.add(c.rel(folder / name), None, "missing file", f"every agreement needs {name}")
 
 
 def _load_agreement(c: _Collector, folder: Path) -> Agreement | None:
-    meta = c.load(folder / "agreement.yaml", "agreement") if (folder / "agreement.yaml").exists() else None
-    tree = c.load(folder / "provisions.yaml", "provisions") if (folder / "provisions.yaml").exists() else None
-    params = c.load(folder / "parameters.yaml", "parameters") if (folder / "parameters.yaml").exists() else None
+    meta = c.load(folder / "agreement.yaml", "agreement")
+    tree = c.load(folder / "provisions.yaml", "provisions")
+    params = c.load(folder / "parameters.yaml", "parameters")
     if meta is None or tree is None:
         return None
     meta_file = c.rel(folder / "agreement.yaml")
