@@ -36,6 +36,10 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), "utf-8")
 
 
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text("utf-8") + text, "utf-8")
+
+
 def test_the_repository_terms_are_clean() -> None:
     assert check(ROOT) == (0, [])
 
@@ -73,7 +77,7 @@ def test_malformed_date(repo: Path) -> None:
 
 def test_yaml_syntax_error(repo: Path) -> None:
     path = repo / "terms/abphone/parameters.yaml"
-    path.write_text(path.read_text("utf-8") + "broken: [unclosed\n", "utf-8")
+    append(path, "broken: [unclosed\n")
     code, out = check(repo)
     assert code == 1
     assert len(out) == 1
@@ -83,7 +87,7 @@ def test_yaml_syntax_error(repo: Path) -> None:
 
 def test_duplicate_yaml_key(repo: Path) -> None:
     path = repo / "terms/abphone/agreement.yaml"
-    path.write_text(path.read_text("utf-8") + "provider: someone else\n", "utf-8")
+    append(path, "provider: someone else\n")
     code, out = check(repo)
     assert code == 1
     assert out[0].startswith("terms/abphone/agreement.yaml:")
@@ -108,7 +112,7 @@ def test_binary_file_in_place_of_yaml(repo: Path) -> None:
 
 def test_unknown_field_lists_the_allowed_ones(repo: Path) -> None:
     path = repo / "terms/smacom/agreement.yaml"
-    path.write_text(path.read_text("utf-8") + "colour: blue\n", "utf-8")
+    append(path, "colour: blue\n")
     code, out = check(repo)
     assert code == 1
     assert out[0].startswith("terms/smacom/agreement.yaml:1: top level: unknown field 'colour' (allowed: ")
