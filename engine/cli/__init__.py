@@ -1,0 +1,16 @@
+"""The kiyaku command line: a thin click layer over the library, one module per command."""
+
+from __future__ import annotations
+
+import click
+
+from engine.cli import check, evaluate, terms
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """kiyaku (規約): what your terms of service say about a case, with the clause that says so."""
+
+
+for _module in (check, evaluate, terms):
+    main.add_command(_module.command)

@@ -1,0 +1,41 @@
+"""kiyaku evaluate: event streams in, rulings out."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from engine.cli.common import parse_at, repo_root, reported, root_option
+
+
+@click.command("evaluate")
+@click.argument("events", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--at", "at", default=None, help="Evaluate as of this time (ISO 8601, Asia/Tokyo unless an offset is given; default: each contract's last event).")
+@click.option("--contract", default=None, help="Only this contract.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table", show_default=True)
+@click.option("--keep-going", is_flag=True, help="Report every bad event and evaluate the rest.")
+@root_option
+def command(events: tuple[Path, ...], at: str | None, contract: str | None, fmt: str, keep_going: bool,
+            root: Path | None) -> None:
+    """Replay contract event streams through the rules and print rulings with citations.
+
+    \b
+    Example:
+      kiyaku evaluate examples/ts-cloudphone/unpaid-after-demand.jsonl
+      kiyaku evaluate examples/*/*.jsonl --at 2025-07-01 --format json
+    """
+    from engine.evaluate import evaluate as run
+    from engine.output import render
+
+    when = parse_at(at)
+    with reported():
+        result = run(repo_root(root), list(events), when, contract, keep_going)
+    for finding in result.errors:
+        click.echo(str(finding), err=True)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(render(result.rulings, fmt, result.notes), nl=False)
+    if result.errors:
+        sys.exit(1)
