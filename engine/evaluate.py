@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from engine.errors import Finding
-from engine.events import load
+from engine.events import streams
 from engine.evaluator import Evaluator
 from engine.rules.loader import load_rules
 from engine.rulings import rulings
@@ -25,21 +25,27 @@ class Result:
 def evaluate(root: Path, paths: list[Path], as_of: datetime | None = None, contract: str | None = None,
              keep_going: bool = False) -> Result:
     """Rulings for every contract in `paths` (or one), as of `as_of` (default: the last event)."""
+    result = Result([])
+    for found in each_contract(root, paths, result, as_of, contract, keep_going):
+        result.rulings.extend(found)
+    return result
+
+
+def each_contract(root: Path, paths: list[Path], result: Result, as_of: datetime | None = None,
+                  contract: str | None = None, keep_going: bool = False) -> Iterator[list[dict[str, Any]]]:
+    """The rulings of one contract at a time, in the order the input finishes each contract, so that
+    memory holds one contract, not the whole input. Errors and notes collect in `result`."""
     terms = load_terms(root / "terms")
     book = load_rules(root / "rules", terms)
-    loaded = load(paths, keep_going=keep_going)
-    result = Result([], loaded.errors)
     evaluator = Evaluator(terms, book)
     try:
-        for cid, stream in loaded.streams.items():
-            if contract is not None and cid != contract:
+        for stream in streams(paths, result.errors, keep_going):
+            if contract is not None and stream.contract != contract:
                 continue
             if stream.reordered:
-                result.notes.append(f"contract {cid}: events were not in time order in the input; "
+                result.notes.append(f"contract {stream.contract}: events were not in time order in the input; "
                                     "they were ordered by time (ties keep input order)")
-            when = as_of or stream.events[-1].time
-            outcome = evaluator.evaluate(stream, when)
-            result.rulings.extend(rulings(outcome, terms, book.grounds))
+            outcome = evaluator.evaluate(stream, as_of or stream.events[-1].time)
+            yield rulings(outcome, terms, book.grounds)
     finally:
         evaluator.close()
-    return result

@@ -9,9 +9,10 @@ from datetime import date, datetime, time
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
+import fastjsonschema
 import jsonschema
 
 from engine.errors import Finding, InputError
@@ -75,33 +76,65 @@ def parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=TOKYO)
 
 
-def _records(path: Path) -> Iterable[tuple[int, Any]]:
-    """(line, raw event) pairs; a syntax error becomes an InputError naming file and line."""
+def _records(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line, raw event) pairs, read lazily from JSON Lines; a syntax error becomes an InputError
+    naming file and line."""
     name = str(path)
     if not path.is_file():
         raise InputError(Finding(name, None, "no such events file", "give a .jsonl or .yaml file"))
     if path.suffix in (".yaml", ".yml"):
-        try:
-            doc = load_file(path)
-        except YamlSyntaxError as exc:
-            raise InputError(exc.finding) from None
-        if not isinstance(doc, list):
-            raise InputError(Finding(name, getattr(doc, "line", None), "an events YAML file holds a list of events",
-                                     "write each event as a `- contract: …` item"))
-        return list(zip(doc.item_lines, doc))
-    out = []
-    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            out.append((n, json.loads(line)))
-        except json.JSONDecodeError as exc:
-            raise InputError(Finding(name, n, f"not valid JSON: {exc.msg} (column {exc.colno})",
-                                     "JSON Lines: one event object per line")) from None
-    return out
+        yield from _yaml_records(path)
+        return
+    with path.open(encoding="utf-8") as lines:
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                yield n, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(Finding(name, n, f"not valid JSON: {exc.msg} (column {exc.colno})",
+                                         "JSON Lines: one event object per line")) from None
+
+
+def _yaml_records(path: Path) -> list[tuple[int, Any]]:
+    try:
+        doc = load_file(path)
+    except YamlSyntaxError as exc:
+        raise InputError(exc.finding) from None
+    if not isinstance(doc, list):
+        raise InputError(Finding(str(path), getattr(doc, "line", None), "an events YAML file holds a list of events",
+                                 "write each event as a `- contract: …` item"))
+    return list(zip(doc.item_lines, doc))
+
+
+@cache
+def _fast(event_type: str) -> Callable[[Any], Any] | None:
+    """A compiled validator for one event type: the whole schema in one pass, for the common case of
+    a valid event; a failure goes to the full check below, which words the message."""
+    vocab = vocabulary()
+    spec = vocab["$defs"]["types"].get(event_type)
+    if spec is None:
+        return None
+    schema = {"$schema": "http://json-schema.org/draft-07/schema#", "$defs": vocab["$defs"], "type": "object",
+              "required": vocab["required"] + spec.get("required", []),
+              "properties": vocab["properties"] | spec["properties"], "additionalProperties": False}
+    return fastjsonschema.compile(schema)
+
+
+def _valid(raw: Any) -> bool:
+    validate = _fast(raw.get("type")) if isinstance(raw, dict) and isinstance(raw.get("type"), str) else None
+    if validate is None:
+        return False
+    try:
+        validate(raw)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return parse_time(raw["time"]) is not None
 
 
 def _check(raw: Any, file: str, line: int) -> list[Finding]:
+    if _valid(raw):
+        return []
     vocab = vocabulary()
     if not isinstance(raw, dict):
         return [Finding(file, line, "an event must be an object with contract, time and type")]
@@ -135,55 +168,75 @@ def _check(raw: Any, file: str, line: int) -> list[Finding]:
     return found
 
 
-def load(paths: list[Path], keep_going: bool = False) -> Loaded:
-    """Read every file; group by contract; order by time. Without keep_going the first error raises."""
-    errors: list[Finding] = []
-    events: list[Event] = []
-    seq = 0
+def _contract_of(raw: Any) -> str | None:
+    return raw.get("contract") if isinstance(raw, dict) and isinstance(raw.get("contract"), str) else None
+
+
+def _all_records(paths: list[Path], errors: list[Finding], keep_going: bool) -> Iterator[tuple[Path, int, Any]]:
+    """Every record of every file in input order; an unreadable file is an error of its own."""
     for path in paths:
         try:
-            records = _records(path)
+            for line, raw in _records(path):
+                yield path, line, raw
         except InputError as exc:
             if not keep_going:
                 raise
             errors.extend(exc.findings)
-            continue
-        for line, raw in records:
-            problems = _check(raw, str(path), line)
-            if problems:
-                if not keep_going:
-                    raise InputError(problems)
-                errors.extend(problems)
-                continue
-            fields = {k: v for k, v in raw.items() if k not in ("contract", "time", "type", "id")}
-            events.append(Event(raw["contract"], parse_time(raw["time"]), raw["type"],
-                                raw.get("id") or f"{raw['type']}@{path.name}:{line}", fields,
-                                str(path), line, seq))
-            seq += 1
-    streams = _streams(events, errors, keep_going)
-    return Loaded(streams, errors)
 
 
-def _streams(events: list[Event], errors: list[Finding], keep_going: bool) -> dict[str, Stream]:
-    by_contract: dict[str, list[Event]] = defaultdict(list)
-    for e in events:
-        by_contract[e.contract].append(e)
-    streams = {}
-    for contract in sorted(by_contract):
-        given = by_contract[contract]
-        ordered = sorted(given, key=lambda e: (e.time, e.seq))
-        problems = _contract_problems(contract, ordered)
+def _last_positions(paths: list[Path]) -> dict[str, int]:
+    """A first pass: where each contract's last record is, so that a contract can be evaluated and
+    dropped as soon as the input has passed it (grouped input then needs one contract in memory)."""
+    last: dict[str, int] = {}
+    for k, (_, _, raw) in enumerate(_all_records(paths, [], keep_going=True)):
+        contract = _contract_of(raw)
+        if contract is not None:
+            last[contract] = k
+    return last
+
+
+def streams(paths: list[Path], errors: list[Finding], keep_going: bool = False) -> Iterator[Stream]:
+    """Each contract's stream, ordered by time, as soon as the input has passed its last event.
+    Problems go to `errors` with keep_going; without it the first one raises InputError."""
+    last = _last_positions(paths)
+    pending: dict[str, list[Event]] = defaultdict(list)
+    for k, (path, line, raw) in enumerate(_all_records(paths, errors, keep_going)):
+        problems = _check(raw, str(path), line)
         if problems:
             if not keep_going:
                 raise InputError(problems)
             errors.extend(problems)
-            bad = {(f.file, f.line) for f in problems}
-            ordered = [e for e in ordered if (e.file, e.line) not in bad]
-            if not ordered or "agreement" not in ordered[0].fields:
-                continue
-        streams[contract] = Stream(contract, ordered[0].fields["agreement"], ordered,
-                                   reordered=ordered != sorted(given, key=lambda e: e.seq))
-    return streams
+        else:
+            fields = {f: v for f, v in raw.items() if f not in ("contract", "time", "type", "id")}
+            pending[raw["contract"]].append(Event(raw["contract"], parse_time(raw["time"]), raw["type"],
+                                                  raw.get("id") or f"{raw['type']}@{path.name}:{line}",
+                                                  fields, str(path), line, k))
+        contract = _contract_of(raw)
+        if contract is not None and last.get(contract) == k and contract in pending:
+            stream = _stream(contract, pending.pop(contract), errors, keep_going)
+            if stream is not None:
+                yield stream
+
+
+def load(paths: list[Path], keep_going: bool = False) -> Loaded:
+    """Every contract's stream at once, by contract id (for callers that want them all)."""
+    errors: list[Finding] = []
+    found = {s.contract: s for s in streams(paths, errors, keep_going)}
+    return Loaded(dict(sorted(found.items())), errors)
+
+
+def _stream(contract: str, given: list[Event], errors: list[Finding], keep_going: bool) -> Stream | None:
+    ordered = sorted(given, key=lambda e: (e.time, e.seq))
+    problems = _contract_problems(contract, ordered)
+    if problems:
+        if not keep_going:
+            raise InputError(problems)
+        errors.extend(problems)
+        bad = {(f.file, f.line) for f in problems}
+        ordered = [e for e in ordered if (e.file, e.line) not in bad]
+        if not ordered or "agreement" not in ordered[0].fields:
+            return None
+    return Stream(contract, ordered[0].fields["agreement"], ordered, reordered=ordered != given)
 
 
 def _contract_problems(contract: str, ordered: list[Event]) -> list[Finding]:

@@ -1,20 +1,48 @@
-"""Rulings as text: a table for people, JSON and JSON Lines for programs. Output is deterministic."""
+"""Rulings as text: a table for people, JSON and JSON Lines for programs. Output is deterministic.
+
+Rulings arrive one contract at a time and are written as they come, so that memory holds one
+contract's rulings, not the whole input's."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterable, TextIO
 
 
 def render(rulings: list[dict[str, Any]], fmt: str, notes: list[str] = ()) -> str:
+    """The whole output for rulings already in hand."""
+    import io
+
+    out = io.StringIO()
+    write(out, [rulings] if rulings else [], fmt, lambda: notes)
+    return out.getvalue()
+
+
+def write(out: TextIO, chunks: Iterable[list[dict[str, Any]]], fmt: str, notes=lambda: ()) -> None:
+    """Write each chunk of rulings (a contract's) as it comes; `notes` is read once all are written."""
+    first = True
+    for chunk in chunks:
+        for r in chunk:
+            if fmt == "json":
+                out.write(("[\n" if first else ",\n") + _indented(json.dumps(r, ensure_ascii=False, indent=2)))
+            elif fmt == "jsonl":
+                out.write(json.dumps(r, ensure_ascii=False) + "\n")
+            first = False
+        if fmt == "table" and chunk:
+            out.write(table(chunk))
     if fmt == "json":
-        return json.dumps(rulings, ensure_ascii=False, indent=2) + "\n"
-    if fmt == "jsonl":
-        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rulings)
-    return table(rulings, notes)
+        out.write("[]\n" if first else "\n]\n")
+    elif fmt == "table":
+        out.write("".join(f"note: {n}\n" for n in notes()))
 
 
-def table(rulings: list[dict[str, Any]], notes: list[str] = ()) -> str:
+def _indented(text: str) -> str:
+    return "\n".join("  " + line for line in text.split("\n"))
+
+
+def table(rulings: list[dict[str, Any]]) -> str:
+    """One contract's rulings (or several contracts', in turn) for people: grounds met marked *,
+    undetermined ?, with the summary and what is missing."""
     lines = []
     contract = None
     for r in rulings:
@@ -29,5 +57,4 @@ def table(rulings: list[dict[str, Any]], notes: list[str] = ()) -> str:
         lines.append(f"     {r['summary']}")
         for m in r["missing"]:
             lines.append(f"     missing: {m}")
-    lines += [f"note: {n}" for n in notes]
-    return "\n".join(lines).lstrip("\n") + "\n"
+    return "\n".join(lines) + "\n"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -26,16 +28,22 @@ def command(events: tuple[Path, ...], at: str | None, contract: str | None, fmt:
       kiyaku evaluate examples/ts-cloudphone/unpaid-after-demand.jsonl
       kiyaku evaluate examples/*/*.jsonl --at 2025-07-01 --format json
     """
-    from engine.evaluate import evaluate as run
-    from engine.output import render
+    from engine.evaluate import Result, each_contract
+    from engine.output import write
 
     when = parse_at(at)
-    with reported():
-        result = run(repo_root(root), list(events), when, contract, keep_going)
-    for finding in result.errors:
-        click.echo(str(finding), err=True)
-    for note in result.notes:
-        click.echo(f"note: {note}", err=True)
-    click.echo(render(result.rulings, fmt, result.notes), nl=False)
+    result = Result([])
+    # Output is spooled and only printed once every contract is done: a bad event found late
+    # leaves nothing half-written on stdout.
+    with tempfile.SpooledTemporaryFile(max_size=1 << 23, mode="w+", encoding="utf-8") as spool:
+        with reported():
+            chunks = each_contract(repo_root(root), list(events), result, when, contract, keep_going)
+            write(spool, chunks, fmt, lambda: result.notes)
+        for finding in result.errors:
+            click.echo(str(finding), err=True)
+        for note in result.notes:
+            click.echo(f"note: {note}", err=True)
+        spool.seek(0)
+        shutil.copyfileobj(spool, sys.stdout)
     if result.errors:
         sys.exit(1)
