@@ -22,7 +22,8 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 COMMON = ("contract", "time", "type", "agreement", "id", "note")
 # Fields that name another event of the same contract, by the type of event they name.
 REFERENCES = {("payment", "invoice"): "invoice", ("payment_demand", "invoice"): "invoice",
-              ("breach_remedied", "breach"): "breach", ("deposit_paid", "deposit"): "deposit_requested"}
+              ("breach_remedied", "breach"): "breach", ("deposit_paid", "deposit"): "deposit_requested",
+              ("outage_ended", "outage"): "outage"}
 
 
 @dataclass(frozen=True)
