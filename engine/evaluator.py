@@ -64,9 +64,11 @@ class Evaluator:
             self.index[agreement] = index
         self.engine = RuleEngine(rulesets)
 
-    def evaluate(self, stream: Stream, as_of: datetime) -> Outcome:
+    def evaluate(self, stream: Stream, as_of: datetime, horizon: datetime | None = None) -> Outcome:
+        """Replay the events up to `as_of`; deadlines come due up to `horizon` (default `as_of`).
+        A later horizon shows what time alone will bring, with no further event."""
         with self.engine.session(stream.agreement, stream.contract) as session:
-            return _Replay(self, stream, as_of, session).run()
+            return _Replay(self, stream, as_of, session).run(horizon or as_of)
 
     def close(self) -> None:
         self.engine.close()
@@ -82,13 +84,13 @@ class _Replay:
         self.queue: list[tuple[datetime, int, str, Fact | Event]] = []
         self.paid: dict[str, int] = {}
 
-    def run(self) -> Outcome:
+    def run(self, horizon: datetime) -> Outcome:
         for e in self.out.stream.events:
             if e.time <= self.out.as_of:
                 heapq.heappush(self.queue, (e.time, e.seq, "event", e))
         while self.queue:
             when, _, kind, item = heapq.heappop(self.queue)
-            if when > self.out.as_of:
+            if when > horizon:
                 break
             self._assert(self._record(self._fact(item) if kind == "event" else item))
         return self.out
@@ -167,6 +169,11 @@ def due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
     at = clock.at
     if "day_after" in at:
         day = datetime.fromisoformat(fact.data[at["day_after"]]).date() + timedelta(days=1)
+        if "days" in at:  # a period of N days counted from that day has passed
+            value = agreement.parameters[at["days"]].at(day)
+            if not value:
+                return None
+            day += timedelta(days=int(value[1]))
         return datetime.combine(day, time(), TOKYO)
     start = fact.time if at.get("hours_after", at.get("months_after")) == "time" else \
         parse_time(fact.data[at.get("hours_after") or at.get("months_after")])

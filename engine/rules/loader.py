@@ -72,7 +72,8 @@ def _read(root: Path, path: Path, rel: str, doc: Mapping, book: RuleBook) -> Non
             when=_patterns(g["when"]), absent=_patterns(g.get("absent")), until=_patterns(g.get("until")),
             unknown=dict(g.get("unknown", {})), period=dict(g.get("period", {})),
             notice=dict(g.get("notice", {})), decisions=tuple(g.get("decisions", ())),
-            agreements=agreements, considered_if=considered, file=rel, line=doc["grounds"].line_of(name)))
+            agreements=agreements, considered_if=considered, file=rel, line=doc["grounds"].line_of(name),
+            amount=dict(g.get("amount", {}))))
 
 
 def _check(doc: Mapping, rel: str, known: set[str], terms: Terms, book: RuleBook) -> list[Finding]:
@@ -111,7 +112,7 @@ def _check(doc: Mapping, rel: str, known: set[str], terms: Terms, book: RuleBook
         line = doc["clocks"].line_of(name)
         if c["on"] not in known:
             out.append(Finding(rel, line, f"clock {name}: unknown event type {c['on']!r}"))
-        for key in ("months", "hours"):
+        for key in ("months", "hours", "days"):
             if key in c["at"]:
                 param_ok(c["at"][key], line)
     for name, d in doc.get("derive", {}).items():

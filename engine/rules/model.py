@@ -63,6 +63,7 @@ class Ground:
     considered_if: tuple[str, ...]
     file: str
     line: int
+    amount: dict[str, str] = field(default_factory=dict)  # compute: a calculator, of: the alias it reads
 
 
 @dataclass
