@@ -7,12 +7,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
+from engine import definitions
 from engine.errors import Finding
 from engine.events import streams
 from engine.evaluator import Evaluator
-from engine.rules.loader import load_rules
 from engine.rulings import rulings
-from engine.terms import load_terms
 
 
 @dataclass
@@ -35,8 +34,7 @@ def each_contract(root: Path, paths: list[Path], result: Result, as_of: datetime
                   contract: str | None = None, keep_going: bool = False) -> Iterator[list[dict[str, Any]]]:
     """The rulings of one contract at a time, in the order the input finishes each contract, so that
     memory holds one contract, not the whole input. Errors and notes collect in `result`."""
-    terms = load_terms(root / "terms")
-    book = load_rules(root / "rules", terms)
+    terms, book = definitions.load(root)
     evaluator = Evaluator(terms, book)
     try:
         for stream in streams(paths, result.errors, keep_going):

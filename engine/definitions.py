@@ -1,0 +1,69 @@
+"""terms/ and rules/ loaded and checked once, then kept in a cache until a file changes.
+
+Parsing the agreements' YAML takes most of a short run's time; a support agent asks dozens of
+questions a day, so the checked result is pickled under $KIYAKU_CACHE (default ~/.cache/kiyaku),
+keyed by the path, size and modification time of every file it was built from, and of the code
+that builds it. A cache that cannot be read or written is simply not used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+from engine.rules.model import RuleBook
+from engine.terms import Terms
+
+ENGINE = Path(__file__).resolve().parent
+SOURCES = ("terms", "rules")
+CODE = ("terms", "rules", "schemas")
+
+
+def load(root: Path) -> tuple[Terms, RuleBook]:
+    """The terms and rules of the repository at `root`, checked (DefinitionError when they are not)."""
+    path = _cache_dir() / f"definitions-{_key(root)}.pickle"
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+        pass
+    found = _build(root)
+    _store(path, found)
+    return found
+
+
+def _build(root: Path) -> tuple[Terms, RuleBook]:
+    from engine.rules.loader import load_rules
+    from engine.terms import load_terms
+
+    terms = load_terms(root / "terms")
+    rules = root / "rules"
+    return terms, load_rules(rules, terms) if rules.is_dir() else RuleBook()
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("KIYAKU_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kiyaku"
+    return Path(base)
+
+
+def _key(root: Path) -> str:
+    digest = hashlib.sha256(str(root.resolve()).encode())
+    folders = [root / name for name in SOURCES] + [ENGINE / name for name in CODE]
+    for folder in folders:
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+            st = path.stat()
+            digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:32]
+
+
+def _store(path: Path, found: tuple[Terms, RuleBook]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as f:
+            pickle.dump(found, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(f.name, path)
+    except OSError:
+        pass
