@@ -13,7 +13,6 @@ from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
 import fastjsonschema
-import jsonschema
 
 from engine.errors import Finding, InputError
 from engine.yamlio import YamlSyntaxError, load_file
@@ -116,7 +115,8 @@ def _fast(event_type: str) -> Callable[[Any], Any] | None:
     spec = vocab["$defs"]["types"].get(event_type)
     if spec is None:
         return None
-    schema = {"$schema": "http://json-schema.org/draft-07/schema#", "$defs": vocab["$defs"], "type": "object",
+    shared = {name: d for name, d in vocab["$defs"].items() if name != "types"}
+    schema = {"$schema": "http://json-schema.org/draft-07/schema#", "$defs": shared, "type": "object",
               "required": vocab["required"] + spec.get("required", []),
               "properties": vocab["properties"] | spec["properties"], "additionalProperties": False}
     return fastjsonschema.compile(schema)
@@ -136,6 +136,8 @@ def _valid(raw: Any) -> bool:
 def _check(raw: Any, file: str, line: int) -> list[Finding]:
     if _valid(raw):
         return []
+    import jsonschema  # only to word what is wrong: valid events never need it
+
     vocab = vocabulary()
     if not isinstance(raw, dict):
         return [Finding(file, line, "an event must be an object with contract, time and type")]
