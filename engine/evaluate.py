@@ -31,9 +31,11 @@ def evaluate(root: Path, paths: list[Path], as_of: datetime | None = None, contr
 
 
 def each_contract(root: Path, paths: list[Path], result: Result, as_of: datetime | None = None,
-                  contract: str | None = None, keep_going: bool = False) -> Iterator[list[dict[str, Any]]]:
+                  contract: str | None = None, keep_going: bool = False,
+                  horizon: datetime | None = None) -> Iterator[list[dict[str, Any]]]:
     """The rulings of one contract at a time, in the order the input finishes each contract, so that
-    memory holds one contract, not the whole input. Errors and notes collect in `result`."""
+    memory holds one contract, not the whole input. Errors and notes collect in `result`.
+    With a `horizon`, deadlines after `as_of` come due up to it (what time alone will bring)."""
     terms, book = definitions.load(root)
     evaluator = Evaluator(terms, book)
     try:
@@ -43,7 +45,7 @@ def each_contract(root: Path, paths: list[Path], result: Result, as_of: datetime
             if stream.reordered:
                 result.notes.append(f"contract {stream.contract}: events were not in time order in the input; "
                                     "they were ordered by time (ties keep input order)")
-            outcome = evaluator.evaluate(stream, as_of or stream.events[-1].time)
+            outcome = evaluator.evaluate(stream, as_of or stream.events[-1].time, horizon)
             yield rulings(outcome, terms, book.grounds)
     finally:
         evaluator.close()

@@ -1,0 +1,120 @@
+"""A support agent's question ("can we suspend?") answered from the rulings of one contract.
+
+The answer is drawn from the same rulings `kiyaku evaluate` gives, twice: as of the time asked,
+and with deadlines run on into the future (no further event), which is how "not yet, from DATE"
+is known — a ground that time alone will meet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from engine.evaluate import Result, each_contract
+from engine.errors import Finding, InputError
+from engine.events import TOKYO
+
+
+@dataclass(frozen=True)
+class Question:
+    name: str
+    kinds: tuple[str, ...]
+    yes: tuple[str, ...]  # outcomes that answer yes
+    monetary: bool
+    en: str
+    ja: str
+
+
+QUESTIONS = {q.name: q for q in (
+    Question("can-suspend", ("suspension",), ("may_suspend", "must_suspend"), False,
+             "Can we suspend the service?", "利用停止できますか"),
+    Question("can-terminate", ("termination",), ("may_terminate", "must_terminate", "terminated"), False,
+             "Can we terminate the contract?", "契約を解除できますか"),
+    Question("can-refuse", ("acceptance",), ("may_refuse",), False,
+             "Can we refuse the application?", "申込みを承諾しないことができますか"),
+    Question("liability", ("liability_cap",), ("capped", "uncapped"), True,
+             "Are we liable for the outage, and up to how much?", "損害賠償の責任と上限額は"),
+    Question("surcharge", ("surcharge",), ("payable",), True,
+             "Is a surcharge (割増金) owed, and how much?", "割増金はいくらですか"),
+    Question("late-interest", ("late_interest",), ("payable",), True,
+             "Is late interest (延滞利息) owed, and how much?", "延滞利息はいくらですか"),
+)}
+
+FAR = datetime(9999, 1, 1, tzinfo=TOKYO)
+
+
+def ask(root: Path, question: str, contract: str, paths: list[Path], as_of: datetime) -> dict[str, Any]:
+    """The answer as the spec's JSON object: answer, amount, citations, rulings, missing, and more."""
+    q = QUESTIONS[question]
+    now = _rulings(root, paths, contract, as_of, None, q)
+    yes = [r for r in now if r["outcome"] in q.yes]
+    undetermined = [r for r in now if r["outcome"] == "undetermined"]
+    answer: dict[str, Any] = {"question": q.name, "contract": contract, "as_of": as_of.isoformat()}
+    if yes:
+        chosen = _strongest(yes)
+        answer.update(answer="yes", rulings=yes, citations=_citations(yes), missing=[])
+        if q.monetary:
+            answer["amount"] = _total(yes)
+        answer["requires"] = _requires(chosen)
+        return answer
+    later = [r for r in _rulings(root, paths, contract, as_of, FAR, q) if r["outcome"] in q.yes]
+    if later and not undetermined:
+        first = min(later, key=lambda r: r["at"])
+        answer.update(answer="no", not_yet={"from": first["at"], "ground": first["ground"]}, rulings=[first],
+                      citations=list(first["citations"]), missing=[], requires=_requires(first))
+    elif undetermined:
+        answer.update(answer="undetermined", rulings=undetermined, citations=_citations(undetermined),
+                      missing=[m for r in undetermined for m in r["missing"]])
+    else:
+        # Each ground considered, by its most specific provision.
+        answer.update(answer="no", rulings=now, citations=list(dict.fromkeys(r["citations"][0] for r in now)),
+                      missing=[])
+    if q.monetary:
+        answer["amount"] = None if answer["answer"] == "undetermined" else 0
+    return answer
+
+
+def _rulings(root: Path, paths: list[Path], contract: str, as_of: datetime, horizon: datetime | None,
+             q: Question) -> list[dict[str, Any]]:
+    result = Result([])
+    found = [r for chunk in each_contract(root, paths, result, as_of, contract, horizon=horizon) for r in chunk]
+    if not found:
+        raise InputError(Finding(", ".join(map(str, paths)), None, f"no events for contract {contract!r}",
+                                 "check --contract against the `contract` field of the events"))
+    return [r for r in found if r["kind"] in q.kinds]
+
+
+def _strongest(rulings: list[dict[str, Any]]) -> dict[str, Any]:
+    """A duty (shall) before a permission (may); then the earliest."""
+    return sorted(rulings, key=lambda r: (r["modality"] != "shall", r["at"]))[0]
+
+
+def _citations(rulings: list[dict[str, Any]]) -> list[str]:
+    return list(dict.fromkeys(c for r in rulings for c in r["citations"]))
+
+
+def _total(rulings: list[dict[str, Any]]) -> int | None:
+    """The sum owed; None when any part has no cap (liability without limit)."""
+    if any(r.get("amount") is None for r in rulings):
+        return None
+    return sum(r["amount"] for r in rulings)
+
+
+def _requires(ruling: dict[str, Any]) -> list[str]:
+    """What must happen first: the notice the agreement requires, and the period the ruling states."""
+    out = []
+    notice = ruling.get("notice") or {}
+    if notice.get("required") == "before":
+        contents = ", ".join(notice.get("contents", [])) or "the measure"
+        cites = ", ".join(notice.get("citations", []))
+        excuse = f" (not needed in an {notice['excused_by']})" if notice.get("excused_by") else ""
+        out.append(f"prior notice to the customer of {contents}{excuse} — {cites}")
+    period = ruling.get("period") or {}
+    if period:
+        parts = [period["until"]] if "until" in period else []
+        if "max_months" in period:
+            parts.append(f"at most {period['max_months']} months")
+        out.append("period: " + ", ".join(parts))
+    return out
