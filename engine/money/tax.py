@@ -1,0 +1,44 @@
+"""Consumption tax added to an amount, at the rate in force on the date the charge arose.
+
+The rates are national law (terms/law/consumption-tax.yaml), not an agreement's words; the steps
+cite the clause that adds the tax.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Protocol
+
+from engine.errors import Finding, InputError
+from engine.money.arithmetic import Step, exact, show
+
+TAX_SOURCE = "terms/law/consumption-tax.yaml"
+
+
+class TaxRates(Protocol):
+    """Anything that knows the consumption-tax rate (percent) by date, such as engine.terms.Terms."""
+
+    def tax_rate(self, when: date) -> Decimal: ...
+
+
+def tax_rate(rates: TaxRates, arose_on: date, where: str) -> Fraction:
+    """The rate (percent) in force on `arose_on`; InputError for a day before the first rate."""
+    try:
+        return Fraction(rates.tax_rate(arose_on))
+    except ValueError as exc:
+        raise InputError(Finding(where, None, str(exc), "check the date the charge arose")) from None
+
+
+def with_tax(base: Fraction, rate: Fraction, arose_on: date, cites: tuple[str, ...],
+             what: str) -> tuple[Fraction, list[Step]]:
+    """`base` plus consumption tax on it, exact (rounding comes once, on the final amount)."""
+    tax = base * rate / 100
+    total = base + tax
+    return total, [
+        Step(f"consumption-tax rate in force on {arose_on}, the day the charge arose ({TAX_SOURCE})",
+             "national law", exact(rate), cites),
+        Step(f"consumption tax on {what}", f"{show(base)} × {show(rate)}%", exact(tax), cites),
+        Step(f"{what} with consumption tax", f"{show(base)} + {show(tax)}", exact(total), cites),
+    ]
