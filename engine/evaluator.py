@@ -57,21 +57,25 @@ class Evaluator:
     def __init__(self, terms: Terms, book: RuleBook) -> None:
         self.terms = terms
         self.book = book
-        rulesets, self.index = {}, {}
-        for agreement in sorted(terms.agreements):
-            rules, index = compile_rules(book, agreement)
-            rulesets[agreement] = rules
-            self.index[agreement] = index
-        self.engine = RuleEngine(rulesets)
+        self.index: dict[str, dict[str, Compiled]] = {}
+        # One engine per agreement, built on first use: a question about one contract needs one.
+        self.engines: dict[str, RuleEngine] = {}
+
+    def engine(self, agreement: str) -> RuleEngine:
+        if agreement not in self.engines:
+            rules, self.index[agreement] = compile_rules(self.book, agreement)
+            self.engines[agreement] = RuleEngine({agreement: rules})
+        return self.engines[agreement]
 
     def evaluate(self, stream: Stream, as_of: datetime, horizon: datetime | None = None) -> Outcome:
         """Replay the events up to `as_of`; deadlines come due up to `horizon` (default `as_of`).
         A later horizon shows what time alone will bring, with no further event."""
-        with self.engine.session(stream.agreement, stream.contract) as session:
+        with self.engine(stream.agreement).session(stream.agreement, stream.contract) as session:
             return _Replay(self, stream, as_of, session).run(horizon or as_of)
 
     def close(self) -> None:
-        self.engine.close()
+        for engine in self.engines.values():
+            engine.close()
 
 
 class _Replay:
@@ -141,6 +145,9 @@ class _Replay:
     def _handle(self, rule: str, matched: dict[str, dict], now: datetime) -> list[Fact]:
         compiled: Compiled = self.index[rule]
         facts = tuple(self.out.facts[int(m["id"])] for m in matched.values())
+        # A conclusion holds from when the last of its facts is there: a deadline that had already
+        # passed when the event starting it arrived is asserted at its own (earlier) time.
+        now = max([now, *(f.time for f in facts)])
         if compiled.role == "derive":
             d = compiled.rule
             data = {k: _pick(v, matched) for k, v in d.keep.items()}
@@ -167,6 +174,10 @@ def _pick(value: str, matched: dict[str, dict]) -> Any:
 def due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
     """When a clock started by `fact` comes due, in event time."""
     at = clock.at
+    if "days_before" in at:  # 「N日前までに」: due at 00:00 of the first of the N whole days before the date
+        value = agreement.parameters[at["days"]].at(fact.time.date())
+        day = datetime.fromisoformat(fact.data[at["days_before"]]).date()
+        return datetime.combine(day - timedelta(days=int(value[1])), time(), TOKYO) if value else None
     if "day_after" in at:
         day = datetime.fromisoformat(fact.data[at["day_after"]]).date() + timedelta(days=1)
         if "days" in at:  # a period of N days counted from that day has passed

@@ -23,6 +23,8 @@ COMMON = ("contract", "time", "type", "agreement", "id", "note")
 REFERENCES = {("payment", "invoice"): "invoice", ("payment_demand", "invoice"): "invoice",
               ("breach_remedied", "breach"): "breach", ("deposit_paid", "deposit"): "deposit_requested",
               ("outage_ended", "outage"): "outage"}
+# Events that end the event they name, and so cannot come before it.
+ENDS = {"outage_ended", "breach_remedied"}
 
 
 @dataclass(frozen=True)
@@ -259,8 +261,15 @@ def _contract_problems(contract: str, ordered: list[Event]) -> list[Finding]:
             ids[(e.type, e.id)] = e
     for e in ordered:
         for (etype, fname), target in REFERENCES.items():
-            if e.type == etype and (target, e.fields[fname]) not in ids:
+            if e.type != etype:
+                continue
+            named = ids.get((target, e.fields[fname]))
+            if named is None:
                 problems.append(Finding(e.file, e.line, f"field {fname}: {etype} for unknown {target} "
                                         f"{e.fields[fname]!r} of contract {contract}",
                                         f"record the {target} event with \"id\": \"{e.fields[fname]}\" first"))
+            elif etype in ENDS and e.time < named.time:
+                problems.append(Finding(e.file, e.line, f"field time: {etype} at {e.time.isoformat()} is before "
+                                        f"the {target} it ends ({named.where}, {named.time.isoformat()})",
+                                        "an end cannot come before its start: check both times"))
     return problems

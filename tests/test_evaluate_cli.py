@@ -28,7 +28,7 @@ def test_same_input_gives_byte_identical_output() -> None:
     first = run(*EXAMPLES, "--at", "2025-07-10", "--format", "json")
     second = run(*EXAMPLES, "--at", "2025-07-10", "--format", "json")
     assert first[0] == 0 and first[1] == second[1]
-    assert {r["contract"] for r in json.loads(first[1])} == {"AB-3001", "SC-2001", "TS-1001"}
+    assert {"AB-3001", "SC-2001", "TS-1001"} <= {r["contract"] for r in json.loads(first[1])}
 
 
 def test_events_out_of_order_are_ordered_by_time_and_the_output_says_so(tmp_path: Path) -> None:
@@ -87,3 +87,23 @@ def test_payment_for_unknown_invoice_and_keep_going(tmp_path: Path) -> None:
     assert f"{path}:2: field invoice: payment for unknown invoice 'NOPE' of contract C" in err
     assert f"{path}:3: field type: unknown event type 'bogus'" in err
     assert json.loads(out)  # the rest was evaluated
+
+
+def test_an_outage_that_ends_before_it_starts_is_bad_input(tmp_path: Path) -> None:
+    path = write(tmp_path,
+                 '{"contract": "C", "agreement": "ts-cloudphone", "time": "2025-06-01", "type": "service_started"}',
+                 '{"contract": "C", "time": "2025-07-10T09:00", "type": "outage", "id": "O1", "cause": "provider"}',
+                 '{"contract": "C", "time": "2025-07-10T08:00", "type": "outage_ended", "outage": "O1"}')
+    code, out, err = run(path)
+    assert code == 2 and out == ""
+    assert err.startswith(f"{path}:3: field time: outage_ended at 2025-07-10T08:00:00+09:00 is before the outage it ends")
+
+
+def test_a_negative_or_fractional_amount_is_bad_input(tmp_path: Path) -> None:
+    path = write(tmp_path,
+                 '{"contract": "C", "agreement": "ts-cloudphone", "time": "2025-06-01", "type": "fee_set", "monthly_fee": -3000}',
+                 '{"contract": "C", "time": "2025-07-10", "type": "charge_evaded", "amount_excluding_tax": 10.5, "charge_date": "2025-07-01"}')
+    code, out, err = run(path, "--keep-going")
+    assert code == 1
+    assert f"{path}:1: field monthly_fee: -3000 is less than the minimum of 0" in err
+    assert f"{path}:2: field amount_excluding_tax: 10.5 is not of type 'integer'" in err

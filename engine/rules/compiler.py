@@ -19,10 +19,18 @@ class Compiled:
     detail: str = ""
 
 
+TIME = "t"  # every fact's time, in seconds (Fact.message); rules write it `time`
+
+
+def _field(name: str) -> str:
+    return TIME if name == "time" else name
+
+
 def _value(field: str, value: Any) -> dict[str, Any]:
+    field = _field(field)
     if isinstance(value, str) and value.startswith("$"):
         alias, ref = value[1:].split(".", 1)
-        return {field: {alias: ref}}
+        return {field: {alias: _field(ref)}}
     if isinstance(value, dict):
         (op, arg), = value.items()
         if op == "in":
@@ -35,16 +43,34 @@ def _value(field: str, value: Any) -> dict[str, Any]:
     return {field: value}
 
 
-def _condition(p: Pattern, drop: str | None = None) -> dict[str, Any]:
-    terms = [{"type": p.fact}] + [_value(f, v) for f, v in p.where.items() if f != drop]
-    if drop:
-        terms.append({"$nex": {drop: 1}})
+def _condition(p: Pattern, drop: str | None = None, lenient: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The pattern's tests; without `drop` (a field that must be missing), and with the `lenient`
+    fields allowed to be missing too, so that every unrecorded deciding fact is named, not only one."""
+    terms = [{"type": p.fact}]
+    for f, v in p.where.items():
+        if f == drop:
+            terms.append({"$nex": {drop: 1}})
+        elif f in lenient:
+            terms.append({"$or": [_value(f, v), {"$nex": {f: 1}}]})
+        else:
+            terms.append(_value(f, v))
     return terms[0] if len(terms) == 1 else {"$and": terms}
 
 
+def _joins(p: Pattern) -> bool:
+    return any(isinstance(v, str) and v.startswith("$") or isinstance(v, dict) and
+               any(isinstance(a, str) and a.startswith("$") for a in v.values()) for v in p.where.values())
+
+
 def _all(when: tuple[Pattern, ...], negated: tuple[Pattern, ...] = (), drop: tuple[str, str] | None = None,
-         extra: Pattern | None = None) -> dict[str, Any]:
-    parts = [{p.alias: _condition(p, drop[1] if drop and drop[0] == p.alias else None)} for p in when]
+         extra: Pattern | None = None, unknown: tuple[str, ...] = ()) -> dict[str, Any]:
+    parts = []
+    for p in when:
+        mine = drop[1] if drop and drop[0] == p.alias else None
+        # durable cannot evaluate an $or inside a join: there the other fields stay strict.
+        lenient = frozenset() if _joins(p) or not mine else \
+            frozenset(r.split(".", 1)[1] for r in unknown if r.split(".", 1)[0] == p.alias) - {mine}
+        parts.append({p.alias: _condition(p, mine, lenient)})
     if extra is not None:
         parts.append({extra.alias: _condition(extra)})
     parts += [{f"{p.alias}$not": _condition(p)} for p in negated]
@@ -67,6 +93,23 @@ def compile_rules(book: RuleBook, agreement: str) -> tuple[dict[str, Any], dict[
             index[f"end|{g.id}|{i}"] = Compiled("end", g, p.alias)
         for ref in g.unknown:
             alias, field = ref.split(".", 1)
-            rules[f"unknown|{g.id}|{ref}"] = _all(g.when, g.absent + g.until, drop=(alias, field))
+            rules[f"unknown|{g.id}|{ref}"] = _all(g.when, g.absent + g.until, drop=(alias, field),
+                                                  unknown=tuple(g.unknown))
             index[f"unknown|{g.id}|{ref}"] = Compiled("unknown", g, ref)
     return rules, index
+
+
+def compile_problems(book: RuleBook, agreements: list[str]) -> list[tuple[Ground | Derivation, str]]:
+    """Rules the inference engine refuses (a join it cannot evaluate, a bad pattern), each with the
+    rule it came from, so that `kiyaku check` finds them rather than the first contract to use them."""
+    from engine.inference import InferenceError, RuleEngine
+
+    found = []
+    for agreement in agreements:
+        rules, index = compile_rules(book, agreement)
+        for name, rule in rules.items():
+            try:
+                RuleEngine({agreement: {name: rule}}).close()
+            except (InferenceError, ValueError) as exc:
+                found.append((index[name].rule, str(exc)))
+    return found

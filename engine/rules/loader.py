@@ -8,6 +8,7 @@ from typing import Any
 from engine import citations, schema
 from engine.errors import DefinitionError, Finding
 from engine.events import vocabulary
+from engine.rules.compiler import compile_problems
 from engine.rules.model import Clock, Derivation, Ground, Pattern, RuleBook
 from engine.terms import Terms
 from engine.yamlio import Mapping, YamlSyntaxError, load_file
@@ -45,6 +46,10 @@ def load_rules(root: Path, terms: Terms) -> RuleBook:
         | {d.name for d in book.derivations} | {"invoice_paid"}
     for path, rel, doc in docs:
         findings.extend(_check(doc, rel, known, terms, book))
+    if not findings:
+        findings = [Finding(rule.file, rule.line, f"{rule.id}: the inference engine refuses it: {why}",
+                            "see rules/README.md for what a pattern may say")
+                    for rule, why in compile_problems(book, sorted(terms.agreements))]
     if findings:
         raise DefinitionError(findings)
     return book
@@ -72,7 +77,8 @@ def _read(root: Path, path: Path, rel: str, doc: Mapping, book: RuleBook) -> Non
             when=_patterns(g["when"]), absent=_patterns(g.get("absent")), until=_patterns(g.get("until")),
             unknown=dict(g.get("unknown", {})), period=dict(g.get("period", {})),
             notice=dict(g.get("notice", {})), decisions=tuple(g.get("decisions", ())),
-            agreements=agreements, considered_if=considered, file=rel, line=doc["grounds"].line_of(name),
+            agreements=tuple(g.get("agreements", agreements)), considered_if=considered, file=rel,
+            line=doc["grounds"].line_of(name),
             amount=dict(g.get("amount", {}))))
 
 
@@ -88,8 +94,8 @@ def _check(doc: Mapping, rel: str, known: set[str], terms: Terms, book: RuleBook
             out.append(Finding(rel, line, f"unknown citation {ref}",
                                f"`kiyaku terms list {agreement}` lists the provisions of {agreement}"))
 
-    def param_ok(name: str, line: int) -> None:
-        for a in agreements:
+    def param_ok(name: str, line: int, serves: Any = agreements) -> None:
+        for a in serves:
             if name not in terms.agreements[a].parameters:
                 out.append(Finding(rel, line, f"unknown parameter {name} for {a}",
                                    f"parameters of {a} are in terms/{a}/parameters.yaml"))
@@ -115,16 +121,29 @@ def _check(doc: Mapping, rel: str, known: set[str], terms: Terms, book: RuleBook
         for key in ("months", "hours", "days"):
             if key in c["at"]:
                 param_ok(c["at"][key], line)
+        if "days_before" in c["at"] and "days" not in c["at"]:
+            out.append(Finding(rel, line, f"clock {name}: days_before needs days",
+                               "write days: <parameter>, the number of days counted back"))
     for name, d in doc.get("derive", {}).items():
         aliases: set[str] = set()
         patterns_ok(d["when"], f"derive {name}", d, aliases)
         patterns_ok(d.get("absent"), f"derive {name}", d, set(aliases))
     for name, g in doc.get("grounds", {}).items():
         line = doc["grounds"].line_of(name)
-        missing = [a for a in agreements if a not in g["cites"]]
+        # A ground in a shared file may serve only some of the file's agreements (wording that differs).
+        serves = g.get("agreements", agreements)
+        foreign = [a for a in serves if a not in agreements]
+        if foreign:
+            out.append(Finding(rel, line, f"ground {name} serves {', '.join(foreign)}, which the file does not",
+                               f"a ground's agreements are some of the file's: {', '.join(agreements)}"))
+        missing = [a for a in serves if a not in g["cites"]]
         if missing:
             out.append(Finding(rel, line, f"ground {name} cites nothing for {', '.join(missing)}",
                                "every ground cites the provisions that say so, for each of its agreements"))
+        extra = [a for a in g["cites"] if a not in serves]
+        if extra:
+            out.append(Finding(rel, g["cites"].line_of(extra[0]), f"ground {name} cites {', '.join(extra)}, "
+                               "which it does not serve", f"it serves {', '.join(serves)}"))
         for a, refs in g["cites"].items():
             for ref in refs:
                 cite_ok(a, ref, g["cites"].line_of(a))
@@ -139,6 +158,21 @@ def _check(doc: Mapping, rel: str, known: set[str], terms: Terms, book: RuleBook
             if ref.split(".", 1)[0] not in aliases:
                 out.append(Finding(rel, g["unknown"].line_of(ref), f"ground {name}: unknown names {ref}, "
                                    "not a field of a pattern", "write alias.field"))
+        if "amount" in g:
+            out.extend(_amount_problems(g["amount"], name, aliases, rel, g.line_of("amount")))
         if "max_months" in g.get("period", {}):
-            param_ok(g["period"]["max_months"], g["period"].line_of("max_months"))
+            param_ok(g["period"]["max_months"], g["period"].line_of("max_months"), serves)
+    return out
+
+
+def _amount_problems(amount: Mapping, ground: str, aliases: set[str], rel: str, line: int) -> list[Finding]:
+    from engine.amounts import CALCULATORS
+
+    out = []
+    if amount["compute"] not in CALCULATORS:
+        out.append(Finding(rel, line, f"ground {ground}: no calculator {amount['compute']!r}",
+                           f"calculators: {', '.join(sorted(CALCULATORS))}"))
+    if amount["of"] not in aliases:
+        out.append(Finding(rel, line, f"ground {ground}: amount of {amount['of']!r} names no pattern of `when`",
+                           f"patterns: {', '.join(sorted(aliases))}"))
     return out
