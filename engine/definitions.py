@@ -24,7 +24,18 @@ CODE = ("terms", "rules", "schemas")
 
 def load(root: Path) -> tuple[Terms, RuleBook]:
     """The terms and rules of the repository at `root`, checked (DefinitionError when they are not)."""
-    path = _cache_dir() / f"definitions-{_key(root)}.pickle"
+    key = _key(root)
+    if key not in _loaded:
+        _loaded.clear()
+        _loaded[key] = _cached(key, root)
+    return _loaded[key]
+
+
+_loaded: dict[str, tuple[Terms, RuleBook]] = {}
+
+
+def _cached(key: str, root: Path) -> tuple[Terms, RuleBook]:
+    path = _cache_dir() / f"definitions-{key}.pickle"
     try:
         with path.open("rb") as f:
             return pickle.load(f)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from engine import amounts
 from engine.evaluator import Fact, Instance, Outcome
 from engine.rules.model import Ground
 from engine.terms import Terms
@@ -46,12 +47,37 @@ def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground]) -> list[dict[
             continue
         if g.considered_if and not seen_types & set(g.considered_if):
             continue
-        out.append(_ruling(outcome, agreement, g))
+        mine = [i for i in outcome.instances if i.ground is g]
+        if g.amount and mine:
+            # Each outage, each overdue invoice is its own sum (and its own missing facts).
+            groups: dict[tuple[int, ...], list[Instance]] = {}
+            for i in mine:
+                groups.setdefault(tuple(f.seq for f in i.facts), []).append(i)
+            out.extend(_with_amount(_ruling(outcome, agreement, g, group), group[0], g, outcome, terms)
+                       for group in groups.values())
+        else:
+            out.append(_ruling(outcome, agreement, g, mine))
     return out
 
 
-def _ruling(outcome: Outcome, agreement: Any, g: Ground) -> dict[str, Any]:
-    mine = [i for i in outcome.instances if i.ground is g]
+def _with_amount(ruling: dict[str, Any], inst: Instance, g: Ground, outcome: Outcome, terms: Terms) -> dict[str, Any]:
+    if ruling["outcome"] != g.outcome:
+        return ruling
+    fact = inst.facts[[p.alias for p in g.when].index(g.amount["of"])]
+    ctx = amounts.Context(terms.agreements[outcome.stream.agreement], terms, outcome.facts, outcome.as_of)
+    try:
+        done = amounts.compute(g.amount["compute"], fact, ctx)
+    except amounts.Missing as missing:
+        return ruling | {"outcome": "undetermined", "missing": [str(missing)]}
+    return ruling | {
+        "amount": done.amount,
+        "arithmetic": [s.as_json() for s in done.steps],
+        "citations": list(dict.fromkeys(ruling["citations"] + list(done.cites))),
+        "decisions": list(dict.fromkeys(ruling.get("decisions", []) + list(done.decisions))),
+    }
+
+
+def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance]) -> dict[str, Any]:
     judged = [_judge(i, agreement, g, outcome.facts) for i in mine]
     active = [j for j in judged if j["status"] == "active"]
     unknown = [j for j in judged if j["status"] == "undetermined"]

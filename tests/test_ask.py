@@ -84,3 +84,36 @@ def test_unknown_contract_is_bad_input() -> None:
     code, _, err = ask("can-suspend", SMACOM, "--contract", "NOPE", "--at", "2025-07-10")
     assert code == 2
     assert "no events for contract 'NOPE'" in err
+
+
+TS_MONEY = str(ROOT / "examples" / "ts-cloudphone" / "money-outage-and-late-payment.jsonl")
+SC_MONEY = str(ROOT / "examples" / "smacom" / "money-surcharge-and-outage.jsonl")
+
+
+def test_liability_not_yet_while_the_outage_has_lasted_7_of_8_hours() -> None:
+    # Learned of at 09:30; 8 hours (第33条第1項) are reached at 17:30.
+    answer = ask_json("liability", TS_MONEY, "--contract", "TS-1201", "--at", "2025-07-08T16:30")
+    assert answer["answer"] == "no" and answer["amount"] == 0
+    assert answer["not_yet"]["from"] == "2025-07-08T17:30:00+09:00"
+
+
+def test_liability_yes_with_the_cap() -> None:
+    # 09:30 to 20:15 = 10 h 45 min: one started 24-hour period; 30,000 ÷ 31 = 967.74, cut to 967.
+    answer = ask_json("liability", TS_MONEY, "--contract", "TS-1201", "--at", "2025-07-10")
+    assert answer["answer"] == "yes" and answer["amount"] == 967
+    assert answer["citations"][:3] == ["ts-cloudphone:33.2", "ts-cloudphone:33.1", "ts-cloudphone:33.3"]
+
+
+def test_late_interest_no_when_paid_inside_the_grace_and_not_yet_before() -> None:
+    # Due 2025-06-30, paid 2025-07-09: the 9th day counted from 7/1, inside the 10 days of 第30条.
+    paid = ask_json("late-interest", TS_MONEY, "--contract", "TS-1201", "--at", "2025-07-20")
+    assert paid["answer"] == "no" and paid["amount"] == 0 and "not_yet" not in paid
+    waiting = ask_json("late-interest", TS_MONEY, "--contract", "TS-1201", "--at", "2025-07-05")
+    assert waiting["not_yet"]["from"] == "2025-07-11T00:00:00+09:00"
+
+
+def test_surcharge_amount_is_the_surcharge_alone() -> None:
+    # 2 × 22,440 = 44,880, plus 10% tax (charge of 2025-05-01) = 49,368; the evaded 24,684 is owed besides.
+    answer = ask_json("surcharge", SC_MONEY, "--contract", "SC-2201", "--at", "2025-07-10")
+    assert answer["answer"] == "yes" and answer["amount"] == 49368
+    assert answer["citations"][0] == "smacom:25.1"

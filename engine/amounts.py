@@ -1,0 +1,120 @@
+"""From the facts a monetary ground matched to the inputs of an engine/money calculator.
+
+A rule names its calculator (`amount: {compute: liability_cap, of: outage}`); this is the one
+place that knows which facts each calculator reads: the outage and when it ended, the monthly fee
+in force when it was learned of, the invoice and its payment, the evaded charge, the lost item.
+Every agreement goes through the same code; what differs is in its parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from engine import money
+from engine.errors import Finding, InputError
+from engine.evaluator import Fact
+from engine.terms import Agreement, Terms
+
+
+class Missing(Exception):
+    """A fact the amount needs was not recorded; the ruling is undetermined and says what to record."""
+
+
+@dataclass(frozen=True)
+class Context:
+    agreement: Agreement
+    terms: Terms
+    facts: list[Fact]
+    as_of: datetime
+
+    def params(self, on: datetime) -> money.Params:
+        return money.Params.of(self.agreement, on.date())
+
+    def first(self, type_: str, **fields: Any) -> Fact | None:
+        return next((f for f in self.facts if f.type == type_ and f.time <= self.as_of
+                     and all(f.data.get(k) == v for k, v in fields.items())), None)
+
+    def latest(self, type_: str, until: datetime) -> Fact | None:
+        found = [f for f in self.facts if f.type == type_ and f.time <= until]
+        return found[-1] if found else None
+
+
+def _outage_end(outage: Fact, ctx: Context) -> datetime:
+    """When the outage ended, or the as-of time for one still going on."""
+    ended = ctx.first("outage_ended", outage=outage.data["eid"])
+    return ended.time if ended else ctx.as_of
+
+
+def _monthly_fee(at: datetime, ctx: Context, params: money.Params) -> int | money.Computation:
+    """The monthly fee in force at `at` (the latest fee_set up to then)."""
+    fee = ctx.latest("fee_set", at)
+    if fee is None:
+        raise Missing(f"the monthly fee in force on {at.date()}: record a fee_set event before then "
+                      "(monthly_fee in yen, tax excluded; for smacom, items with price-table codes and quantities)")
+    if "items" in fee.data:
+        return money.price_table_fee(params, {i["code"]: i["quantity"] for i in fee.data["items"]})
+    if "monthly_fee" in fee.data:
+        return fee.data["monthly_fee"]
+    raise Missing("the monthly fee: the fee_set event gives neither monthly_fee nor items")
+
+
+def _outage_amount(calculator: Callable[..., money.Computation]) -> Callable[[Fact, Context], money.Computation]:
+    def compute(outage: Fact, ctx: Context) -> money.Computation:
+        params = ctx.params(outage.time)
+        return calculator(params, outage.time, _outage_end(outage, ctx), _monthly_fee(outage.time, ctx, params))
+    return compute
+
+
+def _late_interest(overdue: Fact, ctx: Context) -> money.Computation:
+    invoice = ctx.first("invoice", eid=overdue.data["invoice"])
+    paid = ctx.first("invoice_paid", invoice=overdue.data["invoice"])
+    due = datetime.fromisoformat(invoice.data["due_date"]).date()
+    return money.late_interest(ctx.params(overdue.time), invoice.data["amount"], due,
+                               paid_on=paid.time.date() if paid else None, as_of=ctx.as_of.date())
+
+
+def _surcharge(evaded: Fact, ctx: Context) -> money.Computation:
+    arose = datetime.fromisoformat(evaded.data["charge_date"]).date()
+    # The multiplier of the terms in force when the evasion is judged; the tax rate of the day the charge arose.
+    return money.surcharge(ctx.params(evaded.time), evaded.data["amount_excluding_tax"], arose, ctx.terms)
+
+
+def _rental_loss(lost: Fact, ctx: Context) -> money.Computation:
+    started = ctx.first("service_started")
+    if started is None:
+        raise Missing("when the service began, from which the years of use run: record the service_started event")
+    return money.rental_loss(ctx.params(lost.time), lost.data["list_price"], started.time.date(), lost.time.date(),
+                             ctx.terms)
+
+
+def _month_fee(started: Fact, ctx: Context) -> money.Computation:
+    """The fee for the calendar month of the as-of time, by the agreement's part-month rule."""
+    params = ctx.params(ctx.as_of)
+    ended = ctx.first("termination") or ctx.first("cancellation")
+    return money.month_charge(params, _monthly_fee(ctx.as_of, ctx, params), ctx.as_of.year, ctx.as_of.month, started_on=started.time.date(),
+                              ended_on=ended.time.date() if ended else None)
+
+
+CALCULATORS: dict[str, Callable[[Fact, Context], money.Computation]] = {
+    "liability_cap": _outage_amount(money.liability_cap),
+    "outage_exemption": _outage_amount(money.outage_exemption),
+    "negligence_exemption": _outage_amount(money.negligence_exemption),
+    "late_interest": _late_interest,
+    "surcharge": _surcharge,
+    "rental_loss": _rental_loss,
+    "monthly_fee": _month_fee,
+}
+
+
+def compute(name: str, fact: Fact, ctx: Context) -> money.Computation:
+    """The amount `name` for the matched `fact`; bad input is reported at the event behind it."""
+    try:
+        return CALCULATORS[name](fact, ctx)
+    except InputError as exc:
+        event = fact.event
+        if event is None:
+            raise
+        raise InputError([Finding(event.file, event.line, f"{event.type} {event.id}: {f.message}", f.hint)
+                          for f in exc.findings]) from None
