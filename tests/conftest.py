@@ -14,7 +14,8 @@ def terms() -> Terms:
     return load_terms(ROOT / "terms")
 
 
-# Scenario files: YAML cases a domain expert writes (tests/scenarios/*.yaml), one test per case.
+# Scenario files: YAML cases a domain expert writes (tests/scenarios/*.yaml), one test per case,
+# loaded, run and compared by engine.scenarios (the library behind `kiyaku test`).
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
     if file_path.suffix == ".yaml" and file_path.parent.name == "scenarios":
         return ScenarioFile.from_parent(parent, path=file_path)
@@ -23,50 +24,48 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
 
 class ScenarioFile(pytest.File):
     def collect(self):
-        import yaml
+        from engine.scenarios import display_path, load_suite
 
-        for case in yaml.safe_load(self.path.read_text("utf-8")):
-            yield ScenarioItem.from_parent(self, name=case["name"], case=case)
+        self.cases = load_suite(self.path, display_path(self.path, ROOT)).cases
+        self.results = None
+        for case in self.cases:
+            yield ScenarioItem.from_parent(self, name=case.name, case=case)
+
+    def result(self, case):
+        """The file's cases run together on first use (one evaluation per as-of time, not per case)."""
+        if self.results is None:
+            from engine.scenarios import run_cases
+
+            self.results = {id(r.case): r for r in run_cases(ROOT, self.cases)}
+        return self.results[id(case)]
+
+    def repr_failure(self, excinfo):
+        from engine.errors import KiyakuError
+
+        if isinstance(excinfo.value, KiyakuError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
 
 
 class ScenarioItem(pytest.Item):
-    def __init__(self, *, case: dict, **kwargs) -> None:
+    def __init__(self, *, case, **kwargs) -> None:
         super().__init__(**kwargs)
         self.case = case
 
     def runtest(self) -> None:
-        import tempfile
+        from engine.scenarios import render
 
-        import yaml
-
-        from engine.evaluate import evaluate
-        from engine.events import parse_time
-
-        with tempfile.TemporaryDirectory() as tmp:
-            events = Path(tmp) / "events.yaml"
-            events.write_text(yaml.safe_dump(self.case["events"], allow_unicode=True), "utf-8")
-            as_of = parse_time(str(self.case["as_of"])) if "as_of" in self.case else None
-            result = evaluate(ROOT, [events], as_of)
-        problems = []
-        for want in self.case["expect"]:
-            got = [r for r in result.rulings if r["ground"] == want["ground"]]
-            if not got:
-                problems.append(f"no ruling for ground {want['ground']}")
-                continue
-            diff = {k: (v, got[0].get(k)) for k, v in want.items() if got[0].get(k) != v}
-            if diff:
-                problems.append(f"{want['ground']}: " + "; ".join(
-                    f"{k}: expected {w!r}, got {g!r}" for k, (w, g) in diff.items()))
-        if problems:
-            raise ScenarioFailure(problems)
+        result = self.parent.result(self.case)
+        if result.status != "pass":
+            raise ScenarioFailure(render(result))
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, ScenarioFailure):
-            return f"{self.path.name}: {self.name}\n  " + "\n  ".join(excinfo.value.args[0])
+            return excinfo.value.args[0]
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
-        return self.path, 0, f"scenario: {self.name}"
+        return self.path, self.case.line - 1, f"scenario: {self.name}"
 
 
 class ScenarioFailure(Exception):

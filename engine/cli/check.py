@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -10,18 +11,30 @@ from engine.cli.common import load_terms_at, repo_root, reported, root_option
 
 
 @click.command("check")
+@click.option("--strict", is_flag=True, help="Exit 1 on lint warnings too.")
 @root_option
-def command(root: Path | None) -> None:
+def command(strict: bool, root: Path | None) -> None:
     """Validate terms/ (and rules/): prints nothing and exits 0 when clean, lists findings and exits 1.
+
+    Then lints them (engine/lint.py): rules that can never fire, field tests the event vocabulary
+    rules out, covered provisions no rule cites (engine/coverage.yaml), parameters nothing uses.
+    Lint findings are warnings (`file:line: warning: …`); they fail the check only with --strict.
 
     \b
     Example:
       kiyaku check
+      kiyaku check --strict
     """
+    from engine.lint import lint
     from engine.rules.loader import load_rules
 
     with reported():
         terms = load_terms_at(root)
         rules = repo_root(root) / "rules"
         if rules.is_dir():
-            load_rules(rules, terms)
+            book = load_rules(rules, terms)
+            warnings = lint(repo_root(root), terms, book)
+            for warning in warnings:
+                click.echo(str(warning), err=True)
+            if strict and warnings:
+                sys.exit(1)

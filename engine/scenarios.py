@@ -1,0 +1,488 @@
+"""Scenario files: cases a domain expert writes in YAML, run through engine.evaluate and compared.
+
+A scenario file is a list of cases (engine/schemas/scenarios.json):
+
+    - name: A payment made on the 10th day after the due date owes no late interest
+      as_of: "2025-06-20"            # optional; default: each contract's last event
+      events: [...]                  # as in docs/events.md
+      expect:
+        - {ground: shared.suspension.unpaid_after_demand, outcome: may_suspend, at: "2025-06-05T10:00"}
+        - {kind: surcharge, citation: abphone:29.1, amount: 55000}
+        - {ground: smacom.suspension.deposit_not_made, absent: true}
+
+An expectation selects one ruling (by `ground`, or by `kind` and/or `citation`, narrowed by
+`contract`) and checks only the fields it lists. `absent: true` expects no ruling to match at all;
+a ground considered but not met is `outcome: not_grounds`. `at` compares instants (a time without an
+offset is Asia/Tokyo); `period` and `notice` compare only the keys written; `missing` as a string
+must occur in one of the ruling's missing facts, as a list it must equal them.
+
+Cases are evaluated in batches (one `evaluate` call per distinct as-of time, each case's contracts
+renamed apart), then every error, note and event reference is mapped back to the scenario file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+from engine import schema
+from engine.errors import DefinitionError, Finding, KiyakuError
+from engine.yamlio import YamlSyntaxError, load_file
+
+SELECTORS = ("ground", "kind", "citation", "contract")
+CHECKED = ("kind", "outcome", "modality", "citations", "at", "version", "version_label", "agreement",
+           "amount", "missing", "period", "notice", "decisions", "summary")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    line: int
+    select: dict[str, str]
+    fields: dict[str, Any]
+    absent: bool = False
+
+    def describe(self) -> str:
+        return ", ".join(f"{k} {v}" for k, v in self.select.items())
+
+
+@dataclass(frozen=True)
+class Case:
+    file: str
+    line: int
+    name: str
+    as_of: datetime | None
+    events: tuple[tuple[int, dict[str, Any]], ...]  # (line in the file, raw event)
+    expect: tuple[Expectation, ...]
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass
+class Suite:
+    file: str
+    cases: list[Case]
+
+
+@dataclass
+class Failure:
+    """One expectation not met: a title and the lines of the difference (- expected, + actual)."""
+
+    line: int
+    title: str
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    status: str  # pass | fail | error
+    failures: list[Failure] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    rulings: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+def display_path(path: Path, base: Path | None = None) -> str:
+    """`path` relative to `base` (default: the current folder) when it lies below it."""
+    for folder in (base, Path.cwd()):
+        if folder is None:
+            continue
+        try:
+            return str(path.resolve().relative_to(folder.resolve()))
+        except ValueError:
+            continue
+    return str(path)
+
+
+def find_files(paths: Iterable[Path]) -> list[Path]:
+    """Scenario files: each file given, and every *.yaml / *.yml below each folder given."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
+        else:
+            out.append(path)
+    return out
+
+
+def load_suite(path: Path, name: str | None = None) -> Suite:
+    """Read and check one scenario file; DefinitionError with file:line for every problem found."""
+    from engine.events import parse_time
+
+    label = name or display_path(path)
+    try:
+        doc = load_file(path, label)
+    except YamlSyntaxError as exc:
+        raise DefinitionError(exc.finding) from None
+    except OSError as exc:
+        raise DefinitionError(Finding(label, None, f"cannot read scenario file: {exc.strerror}")) from None
+    problems = schema.check(doc, "scenarios", label)
+    if problems:
+        raise DefinitionError(problems)
+    findings: list[Finding] = []
+    cases: list[Case] = []
+    first: dict[str, int] = {}
+    for i, raw in enumerate(doc):
+        line = doc.item_lines[i]
+        if raw["name"] in first:
+            findings.append(Finding(label, line, f"duplicate case name {raw['name']!r} (first at line "
+                                    f"{first[raw['name']]})", "give every case of a file its own name"))
+        first.setdefault(raw["name"], line)
+        as_of = None
+        if "as_of" in raw:
+            as_of = parse_time(raw["as_of"])
+            if as_of is None:
+                findings.append(Finding(label, raw.line_of("as_of"), f"as_of {raw['as_of']!r} is not an ISO "
+                                        "8601 time", "write YYYY-MM-DD or YYYY-MM-DDTHH:MM (Asia/Tokyo)"))
+        expect = []
+        for j, e in enumerate(raw["expect"]):
+            eline = raw["expect"].item_lines[j]
+            select = {k: e[k] for k in SELECTORS if k in e}
+            if not {"ground", "kind", "citation"} & set(select):
+                findings.append(Finding(label, eline, "an expectation names no ruling",
+                                        "select it with ground, or with kind and/or citation"))
+            checked = {k: e[k] for k in CHECKED if k in e and not (k == "kind" and "ground" not in e)}
+            if e.get("absent") and checked:
+                findings.append(Finding(label, eline, f"absent: true expects no ruling, so it cannot also check "
+                                        f"{', '.join(checked)}", "for a ground considered but not met, "
+                                        "write outcome: not_grounds instead"))
+            expect.append(Expectation(eline, select, checked, bool(e.get("absent"))))
+        events = tuple(zip(raw["events"].item_lines, (_plain(e) for e in raw["events"])))
+        cases.append(Case(label, line, raw["name"], as_of, events, tuple(expect)))
+    if findings:
+        raise DefinitionError(findings)
+    return Suite(label, cases)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+# --- evaluating in batches -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Batch:
+    """Events evaluated together as of one time: a scenario case, or an event file read whole."""
+
+    file: str
+    events: tuple[tuple[int, dict[str, Any]], ...]
+    as_of: datetime | None
+
+
+@dataclass
+class BatchResult:
+    rulings: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def evaluate_batches(root: Path, batches: list[Batch]) -> list[BatchResult]:
+    """Evaluate every batch with the terms and rules at `root`, one `evaluate` call per as-of time.
+
+    Terms or rules that do not load raise DefinitionError; everything else is kept per batch.
+    """
+    results = [BatchResult() for _ in batches]
+    groups: dict[datetime | None, list[int]] = defaultdict(list)
+    for i, b in enumerate(batches):
+        groups[b.as_of].append(i)
+    for as_of, members in groups.items():
+        try:
+            _run_group(root, batches, results, members, as_of)
+        except DefinitionError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - isolate the batch that breaks, keep the others
+            if len(members) == 1:
+                _as_error(results[members[0]], batches[members[0]], exc)
+                continue
+            for i in members:
+                results[i] = BatchResult()
+                try:
+                    _run_group(root, batches, results, [i], as_of)
+                except DefinitionError:
+                    raise
+                except Exception as alone:  # noqa: BLE001
+                    _as_error(results[i], batches[i], alone)
+    return results
+
+
+def _as_error(result: BatchResult, batch: Batch, exc: Exception) -> None:
+    findings = exc.findings if isinstance(exc, KiyakuError) else [
+        Finding(batch.file, batch.events[0][0] if batch.events else None,
+                f"evaluation failed: {type(exc).__name__}: {exc}")]
+    result.rulings, result.notes, result.errors = [], [], list(findings)
+
+
+def _prefix(i: int) -> str:
+    return f"#{i}:"
+
+
+def _run_group(root: Path, batches: list[Batch], results: list[BatchResult], members: list[int],
+               as_of: datetime | None) -> None:
+    from engine.evaluate import evaluate
+
+    owner: dict[int, tuple[int, int]] = {}  # line in the temporary file -> (batch, line in its file)
+    lines: list[str] = []
+    for i in members:
+        for line, raw in batches[i].events:
+            event = dict(raw)
+            if isinstance(event.get("contract"), str):
+                event["contract"] = _prefix(i) + event["contract"]
+            lines.append(json.dumps(event, ensure_ascii=False))
+            owner[len(lines)] = (i, line)
+    with tempfile.TemporaryDirectory(prefix="kiyaku-") as tmp:
+        path = Path(tmp) / "events.jsonl"
+        path.write_text("\n".join(lines) + "\n", "utf-8")
+        result = evaluate(root, [path], as_of, keep_going=True)
+    tmp_ref = re.compile(re.escape(str(path)) + r":(\d+)|@events\.jsonl:(\d+)")
+
+    def relocate(i: int, text: str) -> str:
+        def sub(m: re.Match) -> str:
+            n = int(m.group(1) or m.group(2))
+            b, line = owner.get(n, (i, n))
+            return (f"{batches[b].file}:{line}" if m.group(1) else f"@{Path(batches[b].file).name}:{line}")
+        return tmp_ref.sub(sub, text).replace(_prefix(i), "")
+
+    for finding in result.errors:
+        i, line = owner.get(finding.line or 0, (members[0], finding.line))
+        results[i].errors.append(Finding(batches[i].file, line, relocate(i, finding.message),
+                                         relocate(i, finding.hint) if finding.hint else None))
+    for note in result.notes:
+        m = re.search(r"#(\d+):", note)
+        i = int(m.group(1)) if m and int(m.group(1)) in members else members[0]
+        results[i].notes.append(relocate(i, note))
+    for ruling in result.rulings:
+        m = re.match(r"#(\d+):", ruling["contract"])
+        i = int(m.group(1))
+        results[i].rulings.append(_walk(ruling, lambda s, i=i: relocate(i, s)))
+
+
+def _walk(value: Any, fix) -> Any:
+    if isinstance(value, str):
+        return fix(value)
+    if isinstance(value, dict):
+        return {k: _walk(v, fix) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_walk(v, fix) for v in value]
+    return value
+
+
+# --- running and comparing -----------------------------------------------------------------------
+
+def run_cases(root: Path, cases: list[Case]) -> list[CaseResult]:
+    """Evaluate every case with the terms and rules at `root` and compare with what it expects."""
+    started = time.perf_counter()
+    batches = [Batch(c.file, c.events, c.as_of) for c in cases]
+    evaluated = evaluate_batches(root, batches)
+    share = (time.perf_counter() - started) / max(len(cases), 1)
+    out = []
+    for case, got in zip(cases, evaluated):
+        result = CaseResult(case, "pass", rulings=got.rulings, notes=got.notes, seconds=share)
+        if got.errors:
+            result.status = "error"
+            result.errors = [str(f) for f in got.errors]
+        else:
+            for exp in case.expect:
+                problem = check(exp, got.rulings)
+                if isinstance(problem, str):
+                    result.status = "error"
+                    result.errors.append(f"{case.file}:{exp.line}: {problem}")
+                elif problem is not None:
+                    result.failures.append(problem)
+            if result.failures and result.status == "pass":
+                result.status = "fail"
+        out.append(result)
+    return out
+
+
+def select(exp: Expectation, rulings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rulings an expectation's selectors pick out (most specific citation preferred)."""
+    s = exp.select
+    found = [r for r in rulings
+             if ("ground" not in s or r.get("ground") == s["ground"])
+             and ("kind" not in s or "ground" in s or r.get("kind") == s["kind"])
+             and ("contract" not in s or r.get("contract") == s["contract"])
+             and ("citation" not in s or s["citation"] in (r.get("citations") or []))]
+    if "citation" in s and len(found) > 1:
+        first = [r for r in found if (r.get("citations") or [None])[0] == s["citation"]]
+        found = first or found
+    return found
+
+
+def check(exp: Expectation, rulings: list[dict[str, Any]]) -> Failure | str | None:
+    """None when met; a Failure (a wrong answer); a string when the expectation cannot be judged."""
+    found = select(exp, rulings)
+    title = f"expect (line {exp.line}) {exp.describe()}"
+    if exp.absent:
+        if not found:
+            return None
+        return Failure(exp.line, title, ["- no such ruling"] + [f"+ {_brief(r)}" for r in found])
+    if not found:
+        return Failure(exp.line, title, ["- a matching ruling", "+ none"] + _context(exp, rulings))
+    if len(found) > 1:
+        return (f"{exp.describe()} matches {len(found)} rulings ({'; '.join(_brief(r) for r in found)}); "
+                "add ground or contract to pick one")
+    ruling = found[0]
+    lines: list[str] = []
+    for key, want in exp.fields.items():
+        got = ruling.get(key)
+        if not same(key, want, got):
+            lines += [f"- {key}: {_show(want, key == 'missing' and isinstance(want, str))}",
+                      f"+ {key}: {_show(got)}"]
+    if not lines:
+        return None
+    where = f" of {ruling.get('contract')}" if ruling.get("contract") else ""
+    return Failure(exp.line, f"{title}{where}", lines)
+
+
+def _context(exp: Expectation, rulings: list[dict[str, Any]]) -> list[str]:
+    """What was there instead: the grounds nearest the one named, and the rulings that were met."""
+    import difflib
+
+    lines = []
+    if "ground" in exp.select:
+        grounds = sorted({r.get("ground") for r in rulings if r.get("ground")})
+        near = difflib.get_close_matches(exp.select["ground"], grounds, n=3, cutoff=0.5)
+        if exp.select["ground"] in grounds:
+            lines.append(f"    ground {exp.select['ground']} has rulings, but not for the other selectors")
+        elif near:
+            lines.append(f"    nearest grounds: {', '.join(near)}")
+    met = [r for r in rulings if r.get("outcome") != "not_grounds"]
+    lines += [f"    met: {_brief(r)}" for r in met]
+    if len(rulings) > len(met):
+        lines.append(f"    ({len(rulings) - len(met)} more ruling(s) not met)")
+    return lines or ["    (no ruling at all)"]
+
+
+def same(key: str, want: Any, got: Any) -> bool:
+    """Does `got` meet `want`, under the comparison each field uses."""
+    from engine.events import parse_time
+
+    if key == "at" and isinstance(want, str) and isinstance(got, str):
+        w, g = parse_time(want), parse_time(got)
+        return w == g if w and g else want == got
+    if key == "missing" and isinstance(want, str):
+        return any(want in m for m in got or [])
+    if isinstance(want, dict):
+        return isinstance(got, dict) and all(k in got and same(k, v, got[k]) for k, v in want.items())
+    if isinstance(want, bool) or isinstance(got, bool):
+        return want is got
+    return want == got
+
+
+def _brief(r: dict[str, Any]) -> str:
+    bits = [r.get("ground") or r.get("kind"), r.get("outcome")]
+    if r.get("amount") is not None:
+        bits.append(f"{r['amount']} yen")
+    bits.append(", ".join(r.get("citations") or []))
+    return f"{r.get('contract')}: " + " ".join(str(b) for b in bits if b)
+
+
+def _show(value: Any, contains: bool = False) -> str:
+    if contains:
+        return f"(contains) {value}"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+# --- reporting -----------------------------------------------------------------------------------
+
+def render(result: CaseResult) -> str:
+    """A failed or broken case as text: path, then case name, then the difference."""
+    head = f"{result.status.upper()} {result.case.where}: {result.case.name}"
+    body = [f"  {e}" for e in result.errors]
+    if result.failures:
+        body.append("  (- expected, + actual)")
+    for f in result.failures:
+        body.append(f"  {f.title}")
+        body += [f"    {line}" for line in f.lines]
+    return "\n".join([head] + body)
+
+
+def tally(results: list[CaseResult], broken_files: int = 0) -> str:
+    """The closing line: `PASS: 22/23  FAIL: 1  ERROR: 0`."""
+    n = len(results)
+    passed = sum(r.status == "pass" for r in results)
+    failed = sum(r.status == "fail" for r in results)
+    errors = sum(r.status == "error" for r in results) + broken_files
+    return f"PASS: {passed}/{n}  FAIL: {failed}  ERROR: {errors}"
+
+
+def junit_xml(results: list[CaseResult], broken: list[tuple[str, list[str]]] = ()) -> str:
+    """JUnit XML: one testsuite per scenario file, one testcase per case; a file that does not load
+    is a testcase with an error."""
+    from xml.etree import ElementTree as ET
+
+    by_file: dict[str, list[CaseResult]] = defaultdict(list)
+    for r in results:
+        by_file[r.case.file].append(r)
+    top = ET.Element("testsuites", name="kiyaku scenarios")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "time": 0.0}
+    for file in sorted(set(by_file) | {f for f, _ in broken}):
+        rs = by_file.get(file, [])
+        problems = [p for f, p in broken if f == file]
+        counts = {"tests": len(rs) + len(problems), "failures": sum(r.status == "fail" for r in rs),
+                  "errors": sum(r.status == "error" for r in rs) + len(problems),
+                  "time": sum(r.seconds for r in rs)}
+        suite = ET.SubElement(top, "testsuite", name=file, **{k: _num(v) for k, v in counts.items()})
+        classname = re.sub(r"\.ya?ml$", "", file).replace("/", ".").lstrip(".")
+        for r in rs:
+            case = ET.SubElement(suite, "testcase", classname=classname, name=r.case.name, file=file,
+                                 line=str(r.case.line), time=_num(r.seconds))
+            if r.status != "pass":
+                tag = "failure" if r.status == "fail" else "error"
+                first = (r.errors[0] if r.errors else r.failures[0].title).strip()
+                element = ET.SubElement(case, tag, message=first, type=tag)
+                element.text = render(r)
+        for messages in problems:
+            case = ET.SubElement(suite, "testcase", classname=classname, name="(loading the file)", file=file)
+            element = ET.SubElement(case, "error", message=messages[0], type="error")
+            element.text = "\n".join(messages)
+        for k, v in counts.items():
+            totals[k] += v
+    for k, v in totals.items():
+        top.set(k, _num(v))
+    ET.indent(top)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="unicode") + "\n"
+
+
+def _num(value: float | int) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old file or the new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+__all__ = ["Batch", "BatchResult", "Case", "CaseResult", "Expectation", "Failure", "Suite", "check",
+           "evaluate_batches", "find_files", "junit_xml", "load_suite", "render", "run_cases", "select",
+           "tally", "write_atomically"]
