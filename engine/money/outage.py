@@ -23,6 +23,10 @@ from engine.money.params import Params
 PERIOD = timedelta(hours=24)
 Basis = Literal["liability", "fee_exemption"]
 BASES = ("liability", "fee_exemption")
+# The parameters each basis reads, named in full so that `kiyaku check` sees them used.
+THRESHOLD = {"liability": "liability.outage_threshold_hours",
+             "fee_exemption": "fee_exemption.outage_threshold_hours"}
+DAY_COUNT = {"liability": "liability.day_count", "fee_exemption": "fee_exemption.day_count"}
 DAY_COUNTS = ("whole_periods", "started_periods")
 
 
@@ -58,7 +62,7 @@ def outage_days(params: Params, learned_at: datetime, ended_at: datetime,
     if basis not in BASES:
         raise ValueError(f"basis must be one of {BASES}, not {basis!r}")
     where = f"money.outage_days({basis})"
-    threshold = params.get(f"{basis}.outage_threshold_hours")
+    threshold = params.get(THRESHOLD[basis])
     span, hours_step = outage_span(params, learned_at, ended_at, threshold.cites[0], where)
     met = span >= threshold.value * HOUR
     verdict, sign = ("met", "≥") if met else ("not met", "<")
@@ -70,7 +74,7 @@ def outage_days(params: Params, learned_at: datetime, ended_at: datetime,
     if not met:
         return Computation(0, tuple(steps + [Step("days counted: none below the threshold",
                                                   "0", "0", threshold.cites)]), decisions)
-    rule = params.choice(f"{basis}.day_count", DAY_COUNTS)
+    rule = params.choice(DAY_COUNT[basis], DAY_COUNTS)
     if rule.value == "whole_periods":
         days, text = span // PERIOD, "whole 24-hour periods only"
         expression = f"⌊{show(hours(span))} ÷ 24⌋"
