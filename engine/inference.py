@@ -244,6 +244,19 @@ class _Rule:
         return any(all(_disjoint(mine, theirs) for theirs in other.literals) for mine in self.before_not)
 
 
+def _filter(rules: list[_Rule]) -> tuple[str, frozenset[str]] | None:
+    """A field every condition of these rules tests for a string literal, with the values allowed:
+    a message with another string there can match nothing in this partition and need not be sent
+    (with many partitions, most messages concern few of them). None when no such field exists."""
+    literals = [lit for r in rules for lit in r.literals]
+    common = set.intersection(*(set(f for f, v in lit.items() if isinstance(v, str)) for lit in literals)) \
+        if literals else set()
+    if not common:
+        return None
+    field = "type" if "type" in common else sorted(common)[0]
+    return field, frozenset(lit[field] for lit in literals)
+
+
 def _check_name(kind: str, name: Any) -> str:
     if not isinstance(name, str) or not name or name.startswith("~") or name.translate(_NO_ESCAPE) != name:
         raise ValueError(
@@ -292,6 +305,9 @@ class _Ruleset:
             else:
                 partitions.append([new])
         self.partitions = [[r.name for r in part] for part in partitions]
+        self.filters = [_filter(part) for part in partitions]
+        self._filter_fields = sorted({f[0] for f in self.filters if f is not None})
+        self._wanted: dict[tuple[Any, ...], list[int]] = {}
         self.handles: list[int] = []
         self.sessions: dict[int, Session] = {}  # sid hash -> open session
         self.keys: set[str] = set()  # of the open sessions
@@ -308,6 +324,19 @@ class _Ruleset:
         except BaseException:
             self.delete()
             raise
+
+    def partitions_for(self, message: Mapping[str, Any]) -> list[int]:
+        """The partitions a message could match anything in, by the filter fields' values (cached)."""
+        key = tuple(message.get(f) for f in self._filter_fields)
+        cacheable = all(isinstance(v, (str, type(None))) for v in key)
+        found = self._wanted.get(key) if cacheable else None
+        if found is None:
+            values = dict(zip(self._filter_fields, key))
+            found = [part for part, f in enumerate(self.filters)
+                     if f is None or not isinstance(values[f[0]], str) or values[f[0]] in f[1]]
+            if cacheable:
+                self._wanted[key] = found
+        return found
 
     def delete(self) -> None:
         for session in list(self.sessions.values()):
@@ -416,7 +445,7 @@ class Session:
         # rebases every other string); freeing that text makes joins on "id" read freed memory.
         self._payloads: list[str] = []
         self._serial = itertools.count(1)
-        self._touched = False
+        self._touched: set[int] = set()  # partitions that hold a state for this session
         self._broken: str | None = None
         self._closed = False
 
@@ -436,7 +465,8 @@ class Session:
         text_hash = fnv1a_32(text)
         if self._ids.get(text_hash) != (text, True):
             raise UnknownFactError(f"session {self.key!r}: no live fact with id {value!r} to retract")
-        firings = self._call(_dre.retract_fact, _encode({"id": value, "sid": self._sid}), value)
+        firings = self._call(_dre.retract_fact, _encode({"id": value, "sid": self._sid}), value,
+                             sorted(self._touched))
         del self._ids[text_hash]
         self._anon.discard(text)
         return firings
@@ -448,13 +478,13 @@ class Session:
         if self._rs.sessions.get(self._sid_hash) is self:
             del self._rs.sessions[self._sid_hash]
             self._rs.keys.discard(self.key)
-            if self._touched:
-                for handle in self._rs.handles:
-                    try:
-                        _dre.delete_state(handle, self._sid)
-                    except _dre.error:
-                        if not self._broken:  # else the failed message may never have created it
-                            raise
+            for part in sorted(self._touched):
+                handle = self._rs.handles[part]
+                try:
+                    _dre.delete_state(handle, self._sid)
+                except _dre.error:
+                    if not self._broken:  # else the failed message may never have created it
+                        raise
         self._ids.clear()
         self._anon.clear()
         self._events.clear()
@@ -521,15 +551,19 @@ class Session:
             self._anon.add(text)
         if not is_fact:
             self._events.add(value)
-        return self._call(call, payload, value)
+        return self._call(call, payload, value, self._partitions_for(message))
 
-    def _call(self, call: Call, payload: str, mid: Any) -> list[Firing]:
-        first = not self._touched
-        self._touched = True
+    def _partitions_for(self, message: Mapping[str, Any]) -> list[int]:
+        return self._rs.partitions_for(message)
+
+    def _call(self, call: Call, payload: str, mid: Any, parts: list[int]) -> list[Firing]:
         found: list[tuple[Firing, tuple[Any, ...]]] = []
         stored = False
         try:
-            for handle in self._rs.handles:
+            for part in parts:
+                handle = self._rs.handles[part]
+                first = part not in self._touched
+                self._touched.add(part)
                 code, state = call(handle, payload)
                 if code == _HANDLED:
                     stored = True
@@ -573,7 +607,8 @@ class Session:
             for event in used:
                 self._events.discard(event)
                 retraction = _encode({"id": event, "sid": self._sid})
-                for handle in self._rs.handles:
+                for part in sorted(self._touched):
+                    handle = self._rs.handles[part]
                     code, state = _dre.retract_fact(handle, retraction)
                     self._drain(handle, state, found)
         return firings

@@ -41,13 +41,16 @@ def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground]) -> list[dict[
     stream = outcome.stream
     agreement = terms.agreements[stream.agreement]
     seen_types = {f.type for f in outcome.facts}
+    by_ground: dict[int, list[Instance]] = {}
+    for i in outcome.instances:
+        by_ground.setdefault(id(i.ground), []).append(i)
     out = []
     for g in grounds:
         if stream.agreement not in g.agreements:
             continue
-        if g.considered_if and not seen_types & set(g.considered_if):
+        if g.considered_if and seen_types.isdisjoint(g.considered_if):
             continue
-        mine = [i for i in outcome.instances if i.ground is g]
+        mine = by_ground.get(id(g), [])
         if g.amount and mine:
             # Each outage, each overdue invoice is its own sum (and its own missing facts).
             groups: dict[tuple[int, ...], list[Instance]] = {}
@@ -85,19 +88,10 @@ def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance]) -
     chosen = (active or unknown or ended or [None])[0]
     at = chosen["at"] if chosen else outcome.as_of
     version = agreement.version_at(at.date()) or agreement.versions[0]
-    ruling: dict[str, Any] = {
-        "contract": outcome.stream.contract,
-        "agreement": agreement.id,
-        "version": version.effective.isoformat(),
-        "version_label": version.label,
-        "kind": g.kind,
-        "ground": g.id,
+    head, tail = _shared(g, agreement, version)
+    ruling: dict[str, Any] = {"contract": outcome.stream.contract} | head | {
         "outcome": g.outcome if active else "undetermined" if unknown else "not_grounds",
-        "modality": g.modality,
         "at": iso(at),
-        "amount": None,
-        "citations": list(g.cites[agreement.id]),
-        "summary": g.summary,
         "reasons": chosen["reasons"] if chosen else [{"not_met": g.requires}],
         "missing": [j["missing"] for j in unknown] if unknown and not active else [],
     }
@@ -109,14 +103,32 @@ def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance]) -
                                                                  "ended_by": j["ended_by"]}} for j in ended]
     if g.period:
         ruling["period"] = _period(g, agreement, at)
-    if g.notice:
-        ruling["notice"] = {k: v for k, v in g.notice.items() if k != "cites"} | (
-            {"citations": list(g.notice["cites"].get(agreement.id, []))} if "cites" in g.notice else {})
-    if g.decisions:
-        ruling["decisions"] = list(g.decisions)
+    ruling |= tail
     if outcome.stream.reordered:
         ruling["input_reordered"] = True
     return ruling
+
+
+# What a ground's rulings share, by ground, agreement and version: built once, not once a contract.
+# (Keyed by id, holding the ground itself, so that an id is never taken for a later ground's.)
+_SHARED: dict[tuple[int, str, str], tuple[Ground, dict[str, Any], dict[str, Any]]] = {}
+
+
+def _shared(g: Ground, agreement: Any, version: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    key = (id(g), agreement.id, version.id)
+    found = _SHARED.get(key)
+    if found is None or found[0] is not g:
+        head = {"agreement": agreement.id, "version": version.effective.isoformat(), "version_label": version.label,
+                "kind": g.kind, "ground": g.id, "outcome": None, "modality": g.modality, "at": None,
+                "amount": None, "citations": list(g.cites[agreement.id]), "summary": g.summary}
+        tail: dict[str, Any] = {}
+        if g.notice:
+            tail["notice"] = {k: v for k, v in g.notice.items() if k != "cites"} | (
+                {"citations": list(g.notice["cites"].get(agreement.id, []))} if "cites" in g.notice else {})
+        if g.decisions:
+            tail["decisions"] = list(g.decisions)
+        found = _SHARED[key] = (g, head, tail)
+    return found[1], found[2]
 
 
 def _judge(inst: Instance, agreement: Any, g: Ground, facts: list[Fact]) -> dict[str, Any]:
