@@ -327,8 +327,9 @@ class _Ruleset:
 
     def partitions_for(self, message: Mapping[str, Any]) -> list[int]:
         """The partitions a message could match anything in, by the filter fields' values (cached)."""
-        key = tuple(message.get(f) for f in self._filter_fields)
-        cacheable = all(isinstance(v, (str, type(None))) for v in key)
+        fields = self._filter_fields
+        key = (message.get(fields[0]),) if len(fields) == 1 else tuple(message.get(f) for f in fields)
+        cacheable = all(v is None or type(v) is str for v in key)
         found = self._wanted.get(key) if cacheable else None
         if found is None:
             values = dict(zip(self._filter_fields, key))

@@ -5,8 +5,9 @@ contract's rulings, not the whole input's."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterable, TextIO
+
+import orjson  # several times faster than json for the many rulings of a bulk run, same JSON
 
 
 def render(rulings: list[dict[str, Any]], fmt: str, notes: list[str] = ()) -> str:
@@ -24,9 +25,9 @@ def write(out: TextIO, chunks: Iterable[list[dict[str, Any]]], fmt: str, notes=l
     for chunk in chunks:
         for r in chunk:
             if fmt == "json":
-                out.write(("[\n" if first else ",\n") + _indented(json.dumps(r, ensure_ascii=False, indent=2)))
+                out.write(("[\n" if first else ",\n") + _indented(orjson.dumps(r, option=orjson.OPT_INDENT_2).decode()))
             elif fmt == "jsonl":
-                out.write(json.dumps(r, ensure_ascii=False) + "\n")
+                out.write(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE).decode())
             first = False
         if fmt == "table" and chunk:
             out.write(table(chunk))

@@ -81,6 +81,8 @@ def _with_amount(ruling: dict[str, Any], inst: Instance, g: Ground, outcome: Out
 
 
 def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance]) -> dict[str, Any]:
+    if not mine:
+        return _not_met(outcome, agreement, g)
     judged = [_judge(i, agreement, g, outcome.facts) for i in mine]
     active = [j for j in judged if j["status"] == "active"]
     unknown = [j for j in judged if j["status"] == "undetermined"]
@@ -101,6 +103,20 @@ def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance]) -
     if ended and not active and not unknown:
         ruling["reasons"] = [{"not_met": g.requires, "was_met": {"from": iso(j["at"]), "until": iso(j["end"]),
                                                                  "ended_by": j["ended_by"]}} for j in ended]
+    if g.period:
+        ruling["period"] = _period(g, agreement, at)
+    ruling |= tail
+    if outcome.stream.reordered:
+        ruling["input_reordered"] = True
+    return ruling
+
+
+def _not_met(outcome: Outcome, agreement: Any, g: Ground) -> dict[str, Any]:
+    """A ground never met: the most common ruling of all, so made without the general machinery."""
+    at = outcome.as_of
+    head, tail = _shared(g, agreement, agreement.version_at(at.date()) or agreement.versions[0])
+    ruling = {"contract": outcome.stream.contract} | head | {
+        "outcome": "not_grounds", "at": iso(at), "reasons": [{"not_met": g.requires}], "missing": []}
     if g.period:
         ruling["period"] = _period(g, agreement, at)
     ruling |= tail
