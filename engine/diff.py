@@ -41,7 +41,9 @@ from typing import Any, Iterator
 
 from engine import citations
 from engine.errors import DefinitionError, Finding, InputError
-from engine.scenarios import Batch, display_path, evaluate_batches, find_files, load_suite
+from engine.lint import strings
+from engine.paths import yaml_files
+from engine.scenarios import Batch, display_path, evaluate_batches, load_suite
 
 FIELDS = ("outcome", "modality", "amount", "at", "citations", "period", "notice", "version", "missing")
 UNMET_FIELDS = ("outcome", "citations")
@@ -169,7 +171,7 @@ def inputs(base: Path, scenarios: list[Path], streams: list[Path], errors: list[
     from engine.yamlio import YamlSyntaxError, load_file
 
     out: list[Input] = []
-    for path in find_files(p for p in scenarios if p.exists()):
+    for path in yaml_files(p for p in scenarios if p.exists()):
         name = display_path(path, base)
         try:
             suite = load_suite(path, name)
@@ -384,23 +386,11 @@ def _reach(book: Any, ground_id: str, agreement: str) -> tuple[set[str], set[str
         if rule.id in ids:
             continue
         ids.add(rule.id)
-        texts |= set(_strings(dataclasses.asdict(rule)))
+        texts |= set(strings(dataclasses.asdict(rule)))
         for section in ("when", "absent", "until"):
             for p in getattr(rule, section, ()) or ():
                 todo.extend(by_fact.get(p.fact, ()))
     return ids, texts
-
-
-def _strings(node: Any) -> Iterator[str]:
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for k, v in node.items():
-            yield from _strings(k)
-            yield from _strings(v)
-    elif isinstance(node, (list, tuple)):
-        for v in node:
-            yield from _strings(v)
 
 
 def _related(a: str, b: str) -> bool:
@@ -410,7 +400,7 @@ def _related(a: str, b: str) -> bool:
 def _cited_in(rulings: list[dict[str, Any]], agreement: str) -> set[str]:
     out = set()
     for r in rulings:
-        for s in _strings(r):
+        for s in strings(r):
             parsed = citations.parse(s)
             if parsed is not None and parsed.agreement == agreement:
                 out.add(s)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from engine.errors import DefinitionError, Finding
+from engine.paths import yaml_files
 from engine.yamlio import YamlSyntaxError, load_text
 
 WIDTH = 1_000_000
@@ -113,22 +114,12 @@ def default_paths(root: Path) -> list[Path]:
     return [p for p in (root / "terms", root / "rules") if p.is_dir()]
 
 
-def find_files(paths: Iterable[Path]) -> list[Path]:
-    out: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
-        else:
-            out.append(path)
-    return out
-
-
 def format_files(paths: Iterable[Path], check: bool = False, label=str) -> Outcome:
     """Lay out every YAML file under `paths`; with `check`, only say which files would change."""
     from engine.scenarios import write_atomically
 
     outcome = Outcome([], [])
-    for path in find_files(paths):
+    for path in yaml_files(paths):
         name = label(path)
         try:
             text = path.read_text("utf-8")

@@ -313,7 +313,7 @@ def strings(node: Any) -> Iterator[str]:
         for k, v in node.items():
             yield from strings(k)
             yield from strings(v)
-    elif isinstance(node, list):
+    elif isinstance(node, (list, tuple)):
         for v in node:
             yield from strings(v)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterable
 
 
 def find_root(explicit: Path | None = None) -> Path:
@@ -17,3 +18,14 @@ def find_root(explicit: Path | None = None) -> Path:
             return folder
     # An editable install run from elsewhere still finds the repository it came from.
     return Path(__file__).resolve().parent.parent
+
+
+def yaml_files(paths: Iterable[Path]) -> list[Path]:
+    """Each file given, and every *.yaml / *.yml below each folder given, in a stable order."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
+        else:
+            out.append(path)
+    return out

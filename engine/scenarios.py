@@ -31,7 +31,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from engine import schema
 from engine.errors import DefinitionError, Finding, KiyakuError
@@ -105,17 +105,6 @@ def display_path(path: Path, base: Path | None = None) -> str:
         except ValueError:
             continue
     return str(path)
-
-
-def find_files(paths: Iterable[Path]) -> list[Path]:
-    """Scenario files: each file given, and every *.yaml / *.yml below each folder given."""
-    out: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
-        else:
-            out.append(path)
-    return out
 
 
 def load_suite(path: Path, name: str | None = None) -> Suite:
@@ -484,5 +473,5 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 __all__ = ["Batch", "BatchResult", "Case", "CaseResult", "Expectation", "Failure", "Suite", "check",
-           "evaluate_batches", "find_files", "junit_xml", "load_suite", "render", "run_cases", "select",
+           "evaluate_batches", "junit_xml", "load_suite", "render", "run_cases", "select",
            "tally", "write_atomically"]

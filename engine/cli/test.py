@@ -31,7 +31,8 @@ def command(paths: tuple[Path, ...], junit: Path | None, match: str | None, verb
       kiyaku test tests/scenarios/suspension.yaml -k smacom --junit build/scenarios.xml
     """
     from engine.errors import DefinitionError
-    from engine.scenarios import find_files, junit_xml, load_suite, render, run_cases, tally, write_atomically
+    from engine.paths import yaml_files
+    from engine.scenarios import junit_xml, load_suite, render, run_cases, tally, write_atomically
 
     base = repo_root(root)
     if not paths:
@@ -41,7 +42,7 @@ def command(paths: tuple[Path, ...], junit: Path | None, match: str | None, verb
         paths = (default,)
     cases = []
     broken: list[tuple[str, list[str]]] = []
-    for path in find_files(paths):
+    for path in yaml_files(paths):
         try:
             suite = load_suite(path)
         except DefinitionError as exc:
