@@ -204,6 +204,23 @@ def test_rules_that_a_negation_cannot_touch_share_one_durable_ruleset() -> None:
         assert engine._rulesets["rs"].partitions == [["paid", "unacked", "unsigned"], ["unpaid"]]
 
 
+def test_a_message_goes_only_to_the_partitions_that_test_its_type() -> None:
+    rules = {"paid": PAID, "unpaid": UNPAID,
+             "flagged": {"all": [{"m": {"$and": [{"t": "alert"}, {"level": "high"}]}}]}}
+    with RuleEngine({"rs": rules}) as engine:
+        rs = engine._rulesets["rs"]
+        assert rs.partitions == [["paid", "flagged"], ["unpaid"]]
+        assert rs.partitions_for({"t": "alert"}) == [0]
+        assert rs.partitions_for({"t": "invoice"}) == [0, 1]
+        assert rs.partitions_for({"t": "noise"}) == []
+        assert rs.partitions_for({"t": 3}) == [0, 1]  # not a string: durable may still compare it
+        with engine.session("rs", "k") as s:
+            assert s.assert_fact({"id": "n", "t": "noise"}) == []  # touches no partition
+            assert names(s.assert_fact({"id": "a", "t": "alert", "level": "high"})) == ["flagged"]
+            assert names(s.assert_fact({"id": "i", "t": "invoice"})) == ["unpaid"]
+            assert names(s.assert_fact({"id": "p", "t": "payment", "invoice": "i"})) == ["paid"]
+
+
 # --- conditions -------------------------------------------------------------------------------
 
 def test_cross_fact_references_and_comparisons(open_session: Any) -> None:
