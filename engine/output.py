@@ -51,7 +51,8 @@ def table(rulings: list[dict[str, Any]]) -> str:
             contract = r["contract"]
             lines.append(f"\n{contract} — {r['agreement']} (version {r['version_label']})")
         mark = {"not_grounds": " ", "undetermined": "?"}.get(r["outcome"], "*")
-        lines.append(f" {mark} {r['kind']:<12} {r['outcome']:<16} {r['modality']:<9} {r['at'][:16]:<16} "
+        amount = f"¥{r['amount']:,}" if r.get("amount") is not None else ""
+        lines.append(f" {mark} {r['kind']:<13} {r['outcome']:<16} {amount:>9} {r['modality']:<9} {r['at'][:16]:<16} "
                      f"{', '.join(r['citations'])}")
         if r["outcome"] == "not_grounds":
             continue
