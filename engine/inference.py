@@ -20,10 +20,13 @@ import ctypes
 import hashlib
 import itertools
 import json
+import math
 import re
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
+
+import orjson
 
 __all__ = [
     "MAX_SESSIONS",
@@ -64,9 +67,29 @@ _RESERVED_FIELDS = ("sid", "$s")  # durable's session id, and the marker of its 
 _STATE_RULE = "~state"
 _STATE_RULE_BODY = {"all": [{"m": {"$s": 1}}]}
 _NO_ESCAPE = str.maketrans("", "", '"\\' + "".join(map(chr, range(32))))
-# one encoder: json.dumps with non-default options builds a new one per call
-_encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
-_decode_json = json.JSONDecoder().decode
+
+
+def _encode(value: Any) -> str:
+    """Compact JSON for durable. orjson is several times faster than json here, where every fact
+    passes; it writes NaN and infinities as null, which durable could not compare either, so
+    they are refused as json's allow_nan=False would."""
+    text = orjson.dumps(value).decode()
+    if "null" in text and _non_finite(value):
+        raise ValueError("NaN and infinities are not JSON")
+    return text
+
+
+def _non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, Mapping):
+        return any(_non_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_non_finite(v) for v in value)
+    return False
+
+
+_decode_json = orjson.loads
 
 Call = Callable[[int, str], tuple[int, int]]
 

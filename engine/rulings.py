@@ -83,7 +83,7 @@ def _with_amount(ruling: dict[str, Any], inst: Instance, g: Ground, outcome: Out
 def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance]) -> dict[str, Any]:
     if not mine:
         return _not_met(outcome, agreement, g)
-    judged = [_judge(i, agreement, g, outcome.facts) for i in mine]
+    judged = [_judge(i, agreement, g) for i in mine]
     active = [j for j in judged if j["status"] == "active"]
     unknown = [j for j in judged if j["status"] == "undetermined"]
     ended = [j for j in judged if j["status"] == "ended"]
@@ -94,15 +94,18 @@ def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance]) -
     ruling: dict[str, Any] = {"contract": outcome.stream.contract} | head | {
         "outcome": g.outcome if active else "undetermined" if unknown else "not_grounds",
         "at": iso(at),
-        "reasons": chosen["reasons"] if chosen else [{"not_met": g.requires}],
+        "reasons": [fact_reason(f, outcome.facts) for f in chosen["inst"].facts] if chosen
+        else [{"not_met": g.requires}],
         "missing": [j["missing"] for j in unknown] if unknown and not active else [],
     }
     outside = [j for j in judged if j["status"] == "not_in_version"]
     if outside and not active and not unknown and not ended:
         ruling["reasons"] = [{"not_met": g.requires, "not_in_force": j["missing"]} for j in outside]
     if ended and not active and not unknown:
-        ruling["reasons"] = [{"not_met": g.requires, "was_met": {"from": iso(j["at"]), "until": iso(j["end"]),
-                                                                 "ended_by": j["ended_by"]}} for j in ended]
+        ruling["reasons"] = [{"not_met": g.requires, "was_met": {
+            "from": iso(j["at"]), "until": iso(j["inst"].end),
+            "ended_by": fact_reason(j["inst"].ended_by, outcome.facts) if j["inst"].ended_by else None}}
+            for j in ended]
     if g.period:
         ruling["period"] = _period(g, agreement, at)
     ruling |= tail
@@ -147,11 +150,10 @@ def _shared(g: Ground, agreement: Any, version: Any) -> tuple[dict[str, Any], di
     return found[1], found[2]
 
 
-def _judge(inst: Instance, agreement: Any, g: Ground, facts: list[Fact]) -> dict[str, Any]:
+def _judge(inst: Instance, agreement: Any, g: Ground) -> dict[str, Any]:
     """An instance seen through the version of the terms in force when it arose."""
-    base = {"status": inst.status, "at": inst.start, "reasons": [fact_reason(f, facts) for f in inst.facts],
-            "missing": inst.missing, "end": inst.end,
-            "ended_by": fact_reason(inst.ended_by, facts) if inst.ended_by else None}
+    # The reasons are drawn for the one instance a ruling shows, not for every instance judged.
+    base = {"status": inst.status, "at": inst.start, "missing": inst.missing, "inst": inst}
     version = agreement.version_at(inst.start.date())
     if version is None or not version.has_text:
         label = version.label if version else "none"

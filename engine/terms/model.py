@@ -5,6 +5,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from decimal import Decimal
 from typing import Any
 
@@ -86,9 +87,13 @@ class Agreement:
     roots: list[str] = field(default_factory=list)
     parameters: dict[str, Parameter] = field(default_factory=dict)
 
+    @cached_property
+    def effective_dates(self) -> list[date]:
+        return [v.effective for v in self.versions]
+
     def version_at(self, when: date) -> Version | None:
         """The version in force on `when`; None before the first version."""
-        i = bisect_right([v.effective for v in self.versions], when)
+        i = bisect_right(self.effective_dates, when)
         return self.versions[i - 1] if i else None
 
     def version(self, version_id: str) -> Version:
