@@ -41,6 +41,7 @@ def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground]) -> list[dict[
     stream = outcome.stream
     agreement = terms.agreements[stream.agreement]
     seen_types = {f.type for f in outcome.facts}
+    now = (agreement.version_at(outcome.as_of.date()) or agreement.versions[0], iso(outcome.as_of))
     by_ground: dict[int, list[Instance]] = {}
     for i in outcome.instances:
         by_ground.setdefault(id(i.ground), []).append(i)
@@ -56,10 +57,10 @@ def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground]) -> list[dict[
             groups: dict[tuple[int, ...], list[Instance]] = {}
             for i in mine:
                 groups.setdefault(tuple(f.seq for f in i.facts), []).append(i)
-            out.extend(_with_amount(_ruling(outcome, agreement, g, group), group[0], g, outcome, terms)
+            out.extend(_with_amount(_ruling(outcome, agreement, g, group, now), group[0], g, outcome, terms)
                        for group in groups.values())
         else:
-            out.append(_ruling(outcome, agreement, g, mine))
+            out.append(_ruling(outcome, agreement, g, mine, now))
     return out
 
 
@@ -80,9 +81,10 @@ def _with_amount(ruling: dict[str, Any], inst: Instance, g: Ground, outcome: Out
     }
 
 
-def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance]) -> dict[str, Any]:
+def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance],
+            now: tuple[Any, str]) -> dict[str, Any]:
     if not mine:
-        return _not_met(outcome, agreement, g)
+        return _not_met(outcome, agreement, g, now)
     judged = [_judge(i, agreement, g) for i in mine]
     active = [j for j in judged if j["status"] == "active"]
     unknown = [j for j in judged if j["status"] == "undetermined"]
@@ -114,12 +116,14 @@ def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance]) -
     return ruling
 
 
-def _not_met(outcome: Outcome, agreement: Any, g: Ground) -> dict[str, Any]:
-    """A ground never met: the most common ruling of all, so made without the general machinery."""
+def _not_met(outcome: Outcome, agreement: Any, g: Ground, now: tuple[Any, str]) -> dict[str, Any]:
+    """A ground never met: the most common ruling of all, so made without the general machinery.
+    `now` is the version in force at the as-of time and that time as text, the same for every ground."""
     at = outcome.as_of
-    head, tail = _shared(g, agreement, agreement.version_at(at.date()) or agreement.versions[0])
+    version, at_text = now
+    head, tail = _shared(g, agreement, version)
     ruling = {"contract": outcome.stream.contract} | head | {
-        "outcome": "not_grounds", "at": iso(at), "reasons": [{"not_met": g.requires}], "missing": []}
+        "outcome": "not_grounds", "at": at_text, "reasons": [{"not_met": g.requires}], "missing": []}
     if g.period:
         ruling["period"] = _period(g, agreement, at)
     ruling |= tail
