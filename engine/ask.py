@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from engine.evaluate import Result, each_contract
+from engine.evaluate import Judge
 from engine.errors import Finding, InputError
-from engine.events import TOKYO
+from engine.events import TOKYO, Stream, streams
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,17 @@ FAR = datetime(9999, 1, 1, tzinfo=TOKYO)
 def ask(root: Path, question: str, contract: str, paths: list[Path], as_of: datetime) -> dict[str, Any]:
     """The answer as the spec's JSON object: answer, amount, citations, rulings, missing, and more."""
     q = QUESTIONS[question]
-    now = _rulings(root, paths, contract, as_of, None, q)
+    stream = _stream(paths, contract)
+    with Judge(root) as judge:
+        def later() -> list[dict[str, Any]]:
+            return [r for r in _of_kind(judge.rulings(stream, as_of, FAR), q) if r["outcome"] in q.yes]
+
+        return _answer(q, contract, as_of, _of_kind(judge.rulings(stream, as_of), q), later)
+
+
+def _answer(q: Question, contract: str, as_of: datetime, now: list[dict[str, Any]],
+            later: Callable[[], list[dict[str, Any]]]) -> dict[str, Any]:
+    """`later` replays with deadlines run forward; it is asked only when nothing applies now."""
     yes = [r for r in now if r["outcome"] in q.yes]
     undetermined = [r for r in now if r["outcome"] == "undetermined"]
     answer: dict[str, Any] = {"question": q.name, "contract": contract, "as_of": as_of.isoformat()}
@@ -59,9 +69,9 @@ def ask(root: Path, question: str, contract: str, paths: list[Path], as_of: date
             answer["amount"] = _total(yes)
         answer["requires"] = _requires(chosen)
         return answer
-    later = [r for r in _rulings(root, paths, contract, as_of, FAR, q) if r["outcome"] in q.yes]
-    if later and not undetermined:
-        first = min(later, key=lambda r: r["at"])
+    coming = later() if not undetermined else []
+    if coming:
+        first = min(coming, key=lambda r: r["at"])
         answer.update(answer="no", not_yet={"from": first["at"], "ground": first["ground"]}, rulings=[first],
                       citations=list(first["citations"]), missing=[], requires=_requires(first))
     elif undetermined:
@@ -76,14 +86,17 @@ def ask(root: Path, question: str, contract: str, paths: list[Path], as_of: date
     return answer
 
 
-def _rulings(root: Path, paths: list[Path], contract: str, as_of: datetime, horizon: datetime | None,
-             q: Question) -> list[dict[str, Any]]:
-    result = Result([])
-    found = [r for chunk in each_contract(root, paths, result, as_of, contract, horizon=horizon) for r in chunk]
-    if not found:
+def _stream(paths: list[Path], contract: str) -> Stream:
+    """The contract's events, read once for both replays."""
+    found = next((s for s in streams(paths, []) if s.contract == contract), None)
+    if found is None:
         raise InputError(Finding(", ".join(map(str, paths)), None, f"no events for contract {contract!r}",
                                  "check --contract against the `contract` field of the events"))
-    return [r for r in found if r["kind"] in q.kinds]
+    return found
+
+
+def _of_kind(rulings: list[dict[str, Any]], q: Question) -> list[dict[str, Any]]:
+    return [r for r in rulings if r["kind"] in q.kinds]
 
 
 def _strongest(rulings: list[dict[str, Any]]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 from engine import definitions
 from engine.errors import Finding
-from engine.events import streams
+from engine.events import Stream, streams
 from engine.evaluator import Evaluator
 from engine.rulings import rulings
 
@@ -30,22 +30,40 @@ def evaluate(root: Path, paths: list[Path], as_of: datetime | None = None, contr
     return result
 
 
+class Judge:
+    """The checked terms and rules of a repository and an evaluator over them: a contract's stream
+    in, its rulings out. Close it (or use `with`) to free the inference engine."""
+
+    def __init__(self, root: Path) -> None:
+        self.terms, self.book = definitions.load(root)
+        self.evaluator = Evaluator(self.terms, self.book)
+
+    def rulings(self, stream: Stream, as_of: datetime | None = None,
+                horizon: datetime | None = None) -> list[dict[str, Any]]:
+        """As of `as_of` (default: the stream's last event); with a `horizon`, deadlines after
+        `as_of` come due up to it (what time alone will bring)."""
+        outcome = self.evaluator.evaluate(stream, as_of or stream.events[-1].time, horizon)
+        return rulings(outcome, self.terms, self.book.grounds)
+
+    def close(self) -> None:
+        self.evaluator.close()
+
+    def __enter__(self) -> Judge:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def each_contract(root: Path, paths: list[Path], result: Result, as_of: datetime | None = None,
-                  contract: str | None = None, keep_going: bool = False,
-                  horizon: datetime | None = None) -> Iterator[list[dict[str, Any]]]:
+                  contract: str | None = None, keep_going: bool = False) -> Iterator[list[dict[str, Any]]]:
     """The rulings of one contract at a time, in the order the input finishes each contract, so that
-    memory holds one contract, not the whole input. Errors and notes collect in `result`.
-    With a `horizon`, deadlines after `as_of` come due up to it (what time alone will bring)."""
-    terms, book = definitions.load(root)
-    evaluator = Evaluator(terms, book)
-    try:
+    memory holds one contract, not the whole input. Errors and notes collect in `result`."""
+    with Judge(root) as judge:
         for stream in streams(paths, result.errors, keep_going):
             if contract is not None and stream.contract != contract:
                 continue
             if stream.reordered:
                 result.notes.append(f"contract {stream.contract}: events were not in time order in the input; "
                                     "they were ordered by time (ties keep input order)")
-            outcome = evaluator.evaluate(stream, as_of or stream.events[-1].time, horizon)
-            yield rulings(outcome, terms, book.grounds)
-    finally:
-        evaluator.close()
+            yield judge.rulings(stream, as_of)
