@@ -15,9 +15,13 @@ class Finding:
     hint: str | None = None
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
         tail = f" ({self.hint})" if self.hint else ""
-        return f"{where}: {self.message}{tail}"
+        return f"{location(self.file, self.line)}: {self.message}{tail}"
+
+
+def location(file: str, line: int | None) -> str:
+    """`file:line`, or the file alone when no line applies."""
+    return f"{file}:{line}" if line else file
 
 
 class KiyakuError(Exception):

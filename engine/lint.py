@@ -25,6 +25,7 @@ from typing import Any, Iterator
 import jsonschema
 
 from engine import citations
+from engine.errors import location
 from engine.events import vocabulary
 from engine.rules.model import Derivation, Ground, Pattern, RuleBook
 from engine.terms import Terms
@@ -45,9 +46,8 @@ class LintWarning:
     hint: str | None = None
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
         tail = f" ({self.hint})" if self.hint else ""
-        return f"{where}: warning: {self.message}{tail} [{self.code}]"
+        return f"{location(self.file, self.line)}: warning: {self.message}{tail} [{self.code}]"
 
 
 def lint(root: Path, terms: Terms, book: RuleBook) -> list[LintWarning]:

@@ -10,15 +10,6 @@ from typing import Any, Iterable, TextIO
 import orjson  # several times faster than json for the many rulings of a bulk run, same JSON
 
 
-def render(rulings: list[dict[str, Any]], fmt: str, notes: list[str] = ()) -> str:
-    """The whole output for rulings already in hand."""
-    import io
-
-    out = io.StringIO()
-    write(out, [rulings] if rulings else [], fmt, lambda: notes)
-    return out.getvalue()
-
-
 def write(out: TextIO, chunks: Iterable[list[dict[str, Any]]], fmt: str, notes=lambda: ()) -> None:
     """Write each chunk of rulings (a contract's) as it comes; `notes` is read once all are written."""
     first = True

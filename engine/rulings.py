@@ -91,39 +91,37 @@ def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance],
     ended = [j for j in judged if j["status"] == "ended"]
     chosen = (active or unknown or ended or [None])[0]
     at = chosen["at"] if chosen else outcome.as_of
-    version = agreement.version_at(at.date()) or agreement.versions[0]
-    head, tail = _shared(g, agreement, version)
-    ruling: dict[str, Any] = {"contract": outcome.stream.contract} | head | {
-        "outcome": g.outcome if active else "undetermined" if unknown else "not_grounds",
-        "at": iso(at),
-        "reasons": [fact_reason(f, outcome.facts) for f in chosen["inst"].facts] if chosen
-        else [{"not_met": g.requires}],
-        "missing": [j["missing"] for j in unknown] if unknown and not active else [],
-    }
+    reasons = [fact_reason(f, outcome.facts) for f in chosen["inst"].facts] if chosen else [{"not_met": g.requires}]
     outside = [j for j in judged if j["status"] == "not_in_version"]
     if outside and not active and not unknown and not ended:
-        ruling["reasons"] = [{"not_met": g.requires, "not_in_force": j["missing"]} for j in outside]
+        reasons = [{"not_met": g.requires, "not_in_force": j["missing"]} for j in outside]
     if ended and not active and not unknown:
-        ruling["reasons"] = [{"not_met": g.requires, "was_met": {
+        reasons = [{"not_met": g.requires, "was_met": {
             "from": iso(j["at"]), "until": iso(j["inst"].end),
             "ended_by": fact_reason(j["inst"].ended_by, outcome.facts) if j["inst"].ended_by else None}}
             for j in ended]
-    if g.period:
-        ruling["period"] = _period(g, agreement, at)
-    ruling |= tail
-    if outcome.stream.reordered:
-        ruling["input_reordered"] = True
-    return ruling
+    version = agreement.version_at(at.date()) or agreement.versions[0]
+    return _assemble(outcome, agreement, g, version, at, {
+        "outcome": g.outcome if active else "undetermined" if unknown else "not_grounds",
+        "at": iso(at),
+        "reasons": reasons,
+        "missing": [j["missing"] for j in unknown] if unknown and not active else [],
+    })
 
 
 def _not_met(outcome: Outcome, agreement: Any, g: Ground, now: tuple[Any, str]) -> dict[str, Any]:
     """A ground never met: the most common ruling of all, so made without the general machinery.
     `now` is the version in force at the as-of time and that time as text, the same for every ground."""
-    at = outcome.as_of
     version, at_text = now
+    return _assemble(outcome, agreement, g, version, outcome.as_of, {
+        "outcome": "not_grounds", "at": at_text, "reasons": [{"not_met": g.requires}], "missing": []})
+
+
+def _assemble(outcome: Outcome, agreement: Any, g: Ground, version: Any, at: datetime,
+              body: dict[str, Any]) -> dict[str, Any]:
+    """A ruling in the spec's field order: what the ground shares, then this contract's `body`."""
     head, tail = _shared(g, agreement, version)
-    ruling = {"contract": outcome.stream.contract} | head | {
-        "outcome": "not_grounds", "at": at_text, "reasons": [{"not_met": g.requires}], "missing": []}
+    ruling = {"contract": outcome.stream.contract} | head | body
     if g.period:
         ruling["period"] = _period(g, agreement, at)
     ruling |= tail
