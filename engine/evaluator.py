@@ -60,13 +60,11 @@ class Evaluator:
         self.index: dict[str, dict[str, Compiled]] = {}
         # One engine per agreement, built on first use: a question about one contract needs one.
         self.engines: dict[str, RuleEngine] = {}
-        self.wanted: dict[str, set[str]] = {}  # by agreement, the fact types its rules name
 
     def engine(self, agreement: str) -> RuleEngine:
         if agreement not in self.engines:
             rules, self.index[agreement] = compile_rules(self.book, agreement)
             self.engines[agreement] = RuleEngine({agreement: rules})
-            self.wanted[agreement] = self.book.for_agreement(agreement).fact_types()
         return self.engines[agreement]
 
     def evaluate(self, stream: Stream, as_of: datetime, horizon: datetime | None = None) -> Outcome:
@@ -83,7 +81,6 @@ class Evaluator:
 class _Replay:
     def __init__(self, ev: Evaluator, stream: Stream, as_of: datetime, session: Session) -> None:
         self.index = ev.index[stream.agreement]
-        self.wanted = ev.wanted[stream.agreement]
         self.clocks = [c for c in ev.book.clocks if stream.agreement in c.agreements]
         self.agreement = ev.terms.agreements[stream.agreement]
         self.out = Outcome(stream, as_of)
@@ -121,9 +118,8 @@ class _Replay:
         pending = [fact]
         while pending:
             current = pending.pop(0)
-            if current.type in self.wanted:
-                for firing in self.session.assert_fact(current.message()):
-                    pending.extend(self._handle(firing.rule, firing.matched, current.time))
+            for firing in self.session.assert_fact(current.message()):
+                pending.extend(self._handle(firing.rule, firing.matched, current.time))
             pending.extend(self._ledger(current))
 
     def _ledger(self, fact: Fact) -> Iterator[Fact]:

@@ -76,9 +76,3 @@ class RuleBook:
         return RuleBook([c for c in self.clocks if agreement in c.agreements],
                         [d for d in self.derivations if agreement in d.agreements],
                         [g for g in self.grounds if agreement in g.agreements])
-
-    def fact_types(self) -> set[str]:
-        """Every fact type a pattern of these rules names: a fact of another type can match nothing."""
-        patterns = [p for d in self.derivations for p in d.when + d.absent] + \
-            [p for g in self.grounds for p in g.when + g.absent + g.until]
-        return {p.fact for p in patterns}
