@@ -1,10 +1,10 @@
-"""Micro-benchmark: engine.inference vs durable's own Host path on the same rules and facts.
+"""Micro-benchmark: kiyaku.replay.inference vs durable's own Host path on the same rules and facts.
 
     python bench/inference_probe.py [--contracts 10000] [--facts 20] [--mode all|adapter|host|host-tuned] [--post]
 
 Each mode runs in its own process so that its peak RSS is its own. The Host path is only here
 as the baseline; it imports durable directly, which the engine itself never does. "host-tuned"
-is the Host path with the glibc malloc thresholds engine.inference sets (without them every new
+is the Host path with the glibc malloc thresholds kiyaku.replay.inference sets (without them every new
 durable state is faulted in afresh, which costs up to 40% at random).
 """
 
@@ -73,7 +73,7 @@ def contracts(n: int, facts: int, seed: int = 7) -> list[list[dict[str, Any]]]:
 
 
 def run_adapter(data: list[list[dict[str, Any]]], post: bool = False) -> tuple[float, int]:
-    from engine.inference import RuleEngine
+    from kiyaku.replay.inference import RuleEngine
 
     engine = RuleEngine({"billing": ruleset()})
     fired = 0
@@ -89,7 +89,7 @@ def run_adapter(data: list[list[dict[str, Any]]], post: bool = False) -> tuple[f
 
 
 def run_host(data: list[list[dict[str, Any]]], post: bool = False) -> tuple[float, int]:
-    from durable import engine as durable_engine
+    from durable import kiyaku as durable_engine
 
     fired = [0]
 
@@ -123,7 +123,7 @@ def child(mode: str, n: int, facts: int, post: bool) -> None:
         import ctypes
 
         mallopt = ctypes.CDLL(None).mallopt
-        mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD, as engine.inference does
+        mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD, as kiyaku.replay.inference does
         mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD
     data = contracts(n, facts)
     elapsed, fired = (run_adapter if mode == "adapter" else run_host)(data, post)

@@ -85,7 +85,7 @@ def write_input(path: Path, contracts: int, events: int, seed: int = 7) -> int:
 def measure(path: Path) -> tuple[float, int, int]:
     """Wall seconds, exit status and peak RSS (kB) of one `kiyaku evaluate` child process."""
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-c", "from engine.cli import main; main()", "evaluate", str(path),
+    child = subprocess.Popen([sys.executable, "-c", "from kiyaku.cli import main; main()", "evaluate", str(path),
                               "--format", "jsonl", "--root", str(ROOT)], cwd=ROOT, stdout=subprocess.DEVNULL)
     # wait4 gives this child's own peak RSS, not the largest of all children so far.
     _, status, usage = os.wait4(child.pid, 0)

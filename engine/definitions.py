@@ -14,8 +14,8 @@ import pickle
 import tempfile
 from pathlib import Path
 
-from engine.rules.model import RuleBook
-from engine.terms import Terms
+from kiyaku.rules.model import RuleBook
+from kiyaku.terms import Terms
 
 ENGINE = Path(__file__).resolve().parent
 SOURCES = ("terms", "rules")
@@ -47,8 +47,8 @@ def _cached(key: str, root: Path) -> tuple[Terms, RuleBook]:
 
 
 def _build(root: Path) -> tuple[Terms, RuleBook]:
-    from engine.rules.loader import load_rules
-    from engine.terms import load_terms
+    from kiyaku.rules.loader import load_rules
+    from kiyaku.terms import load_terms
 
     terms = load_terms(root / "terms")
     rules = root / "rules"

@@ -9,18 +9,18 @@ from typing import Any
 
 import jsonschema
 
-from engine.errors import Finding
-from engine.yamlio import Mapping, Sequence
+from kiyaku.errors import Finding
+from kiyaku.yamlio import Mapping, Sequence
 
 
 @cache
 def _validator(name: str) -> jsonschema.Draft202012Validator:
-    text = resources.files("engine").joinpath("schemas", f"{name}.json").read_text("utf-8")
+    text = resources.files("kiyaku").joinpath("schemas", f"{name}.json").read_text("utf-8")
     return jsonschema.Draft202012Validator(json.loads(text))
 
 
 def line_at(doc: Any, path: list[Any]) -> int | None:
-    """The line of the deepest node of `path` in a document loaded by engine.yamlio."""
+    """The line of the deepest node of `path` in a document loaded by kiyaku.yamlio."""
     line = getattr(doc, "line", None)
     node = doc
     for step in path:

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from engine.errors import Finding
+from kiyaku.errors import Finding
 
 
 class Mapping(dict):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.terms import Terms, load_terms
+from kiyaku.terms import Terms, load_terms
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,7 +15,7 @@ def terms() -> Terms:
 
 
 # Scenario files: YAML cases a domain expert writes (tests/scenarios/*.yaml), one test per case,
-# loaded, run and compared by engine.scenarios (the library behind `kiyaku test`).
+# loaded, run and compared by kiyaku.change.scenarios (the library behind `kiyaku test`).
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
     if file_path.suffix == ".yaml" and file_path.parent.name == "scenarios":
         return ScenarioFile.from_parent(parent, path=file_path)
@@ -24,7 +24,7 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
 
 class ScenarioFile(pytest.File):
     def collect(self):
-        from engine.scenarios import display_path, load_suite
+        from kiyaku.change.scenarios import display_path, load_suite
 
         self.cases = load_suite(self.path, display_path(self.path, ROOT)).cases
         self.results = None
@@ -34,13 +34,13 @@ class ScenarioFile(pytest.File):
     def result(self, case):
         """The file's cases run together on first use (one evaluation per as-of time, not per case)."""
         if self.results is None:
-            from engine.scenarios import run_cases
+            from kiyaku.change.scenarios import run_cases
 
             self.results = {id(r.case): r for r in run_cases(ROOT, self.cases)}
         return self.results[id(case)]
 
     def repr_failure(self, excinfo):
-        from engine.errors import KiyakuError
+        from kiyaku.errors import KiyakuError
 
         if isinstance(excinfo.value, KiyakuError):
             return str(excinfo.value)
@@ -53,7 +53,7 @@ class ScenarioItem(pytest.Item):
         self.case = case
 
     def runtest(self) -> None:
-        from engine.scenarios import render
+        from kiyaku.change.scenarios import render
 
         result = self.parent.result(self.case)
         if result.status != "pass":

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import definitions
-from engine.errors import DefinitionError
+from kiyaku import definitions
+from kiyaku.errors import DefinitionError
 
 ROOT = Path(__file__).resolve().parent.parent
 

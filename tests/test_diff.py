@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import main
-from engine.diff import Change, Input, Move, attribute, render, run
-from engine.scenarios import Batch
+from kiyaku.cli import main
+from kiyaku.change.diff import Change, Input, Move, attribute, render, run
+from kiyaku.change.scenarios import Batch
 
 ROOT = Path(__file__).resolve().parent.parent
 

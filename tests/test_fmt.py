@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import main
-from engine.errors import DefinitionError
-from engine.fmt import format_text
-from engine.yamlio import load_text
+from kiyaku.cli import main
+from kiyaku.errors import DefinitionError
+from kiyaku.change.fmt import format_text
+from kiyaku.yamlio import load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 

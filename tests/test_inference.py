@@ -1,4 +1,4 @@
-"""engine.inference: durable_rules' semantics as the engine relies on them, and the traps it contains."""
+"""kiyaku.replay.inference: durable_rules' semantics as the engine relies on them, and the traps it contains."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from engine import inference
-from engine.inference import (
+from kiyaku.replay import inference
+from kiyaku.replay.inference import (
     MAX_SESSIONS,
     Firing,
     IdCollisionError,
@@ -485,7 +485,7 @@ def test_durable_never_sees_an_event(open_session: Any, monkeypatch: pytest.Monk
 
 VALGRIND_SCENARIO = """
     import json
-    from engine.inference import RuleEngine
+    from kiyaku.replay.inference import RuleEngine
     invoice = {"invoice": {"t": "invoice"}}
     rules = {
         "paid": {"all": [invoice, {"p": {"$and": [{"t": "payment"}, {"invoice": {"invoice": "id"}}]}}]},

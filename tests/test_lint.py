@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import main
+from kiyaku.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

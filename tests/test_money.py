@@ -1,4 +1,4 @@
-"""engine.money against sums worked out by hand from the agreements' text.
+"""kiyaku.replay.money against sums worked out by hand from the agreements' text.
 
 Each case writes its arithmetic out in a comment. Parameters come from terms/ (smacom from
 2025-04-01, ts-cloudphone from 2015-11-01, abphone from 2015-01-01); times without an offset are
@@ -13,8 +13,8 @@ from fractions import Fraction
 
 import pytest
 
-from engine.errors import DefinitionError, InputError
-from engine.money import (Computation, Params, exemption_refund, late_interest, liability_cap,
+from kiyaku.errors import DefinitionError, InputError
+from kiyaku.replay.money import (Computation, Params, exemption_refund, late_interest, liability_cap,
                           month_charge, negligence_exemption, outage_days, outage_exemption,
                           price_table_fee, rental_loss, surcharge)
 

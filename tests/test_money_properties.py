@@ -1,4 +1,4 @@
-"""Properties of engine.money that must hold for any input, checked with hypothesis."""
+"""Properties of kiyaku.replay.money that must hold for any input, checked with hypothesis."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.money import Params, late_interest, liability_cap, outage_days, surcharge
-from engine.terms import load_terms
+from kiyaku.replay.money import Params, late_interest, liability_cap, outage_days, surcharge
+from kiyaku.terms import load_terms
 
 TERMS = load_terms(Path(__file__).resolve().parent.parent / "terms")
 VERSION_DAY = {"smacom": date(2025, 4, 1), "ts-cloudphone": date(2015, 11, 1),

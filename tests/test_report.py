@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import main
-from engine.events import load, parse_time
-from engine.report import build, build_case, provenance, render_case
-from engine.report.provenance import tree_sha256
-from engine.terms import load_terms
+from kiyaku.cli import main
+from kiyaku.replay.events import load, parse_time
+from kiyaku.report import build, build_case, provenance, render_case
+from kiyaku.report.provenance import tree_sha256
+from kiyaku.terms import load_terms
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(str(p) for p in (ROOT / "examples").glob("*/*.jsonl"))
@@ -206,7 +206,7 @@ def test_same_inputs_give_byte_identical_reports_and_a_production_time_only_on_r
 
 
 def test_a_failing_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import engine.report.files as files
+    import kiyaku.report.files as files
 
     real = files._write
     written: list[Path] = []

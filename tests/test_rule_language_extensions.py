@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import DefinitionError
-from engine.events import TOKYO
-from engine.evaluator import Fact, due_time
-from engine.rules.compiler import compile_rules
-from engine.rules.loader import load_rules
-from engine.rules.model import Clock, RuleBook
-from engine.terms import Terms
+from kiyaku.errors import DefinitionError
+from kiyaku.replay.events import TOKYO
+from kiyaku.replay.evaluator import Fact, due_time
+from kiyaku.rules.compiler import compile_rules
+from kiyaku.rules.loader import load_rules
+from kiyaku.rules.model import Clock, RuleBook
+from kiyaku.terms import Terms
 
 SHARED_HEAD = """description: test
 agreements: [ts-cloudphone, abphone]
@@ -99,7 +99,7 @@ def test_days_before_needs_the_parameter_in_force_when_the_clock_starts(terms: T
 
 
 def test_time_names_every_facts_time() -> None:
-    from engine.rules.compiler import _value
+    from kiyaku.rules.compiler import _value
 
     assert _value("time", {"lte": "$notice.time"}) == {"$lte": {"t": {"notice": "t"}}}
     assert _value("of", "$notice.eid") == {"of": {"notice": "eid"}}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.evaluate import evaluate
-from engine.events import parse_time
+from kiyaku.replay.judge import evaluate
+from kiyaku.replay.events import parse_time
 
 ROOT = Path(__file__).resolve().parent.parent
 

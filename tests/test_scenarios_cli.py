@@ -1,4 +1,4 @@
-"""`kiyaku test` and engine.scenarios: a failing case fails with a readable difference, an event
+"""`kiyaku test` and kiyaku.change.scenarios: a failing case fails with a readable difference, an event
 that cannot be evaluated is an ERROR, JUnit XML records both, the selectors and comparisons work."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from xml.etree import ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import main
-from engine.errors import DefinitionError
-from engine.scenarios import Expectation, check, load_suite
+from kiyaku.cli import main
+from kiyaku.errors import DefinitionError
+from kiyaku.change.scenarios import Expectation, check, load_suite
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from engine.cli import main
+from kiyaku.cli import main
 
 
 def show(*args: str) -> tuple[int, str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.terms import Terms
+from kiyaku.terms import Terms
 
 ROOT = Path(__file__).resolve().parent.parent
 AGREEMENTS = ["smacom", "ts-cloudphone", "abphone"]

@@ -1,4 +1,4 @@
-"""Write docs/events.md from engine/schemas/events.json, so that the page never drifts from what the
+"""Write docs/events.md from kiyaku/schemas/events.json, so that the page never drifts from what the
 loader enforces (tests/test_events_doc.py fails when it has).
 
     python tools/events_doc.py            # rewrite docs/events.md

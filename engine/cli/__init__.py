@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli import ask, check, diff, evaluate, fmt, report, terms, test
+from kiyaku.cli import ask, check, diff, evaluate, fmt, report, terms, test
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import TOKYO, parse_at, repo_root, reported, root_option
+from kiyaku.cli.common import TOKYO, parse_at, repo_root, reported, root_option
 
 QUESTIONS = ["can-suspend", "can-terminate", "can-refuse", "liability", "surcharge", "late-interest"]
 
@@ -32,9 +32,9 @@ def command(question: str, events: tuple[Path, ...], contract: str, at: str | No
       kiyaku ask can-suspend examples/smacom/*.jsonl --contract SC-2001 --at 2025-07-10
       kiyaku ask late-interest examples/ts-cloudphone/*.jsonl --contract TS-1001 --format json
     """
-    from engine import definitions
-    from engine.answer_text import render
-    from engine.ask import ask
+    from kiyaku import definitions
+    from kiyaku.answers.text import render
+    from kiyaku.answers.ask import ask
 
     when = parse_at(at) or datetime.now(TOKYO).replace(microsecond=0)
     with reported():

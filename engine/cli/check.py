@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import load_terms_at, repo_root, reported, root_option
+from kiyaku.cli.common import load_terms_at, repo_root, reported, root_option
 
 
 @click.command("check")
@@ -16,7 +16,7 @@ from engine.cli.common import load_terms_at, repo_root, reported, root_option
 def command(strict: bool, root: Path | None) -> None:
     """Validate terms/ (and rules/): prints nothing and exits 0 when clean, lists findings and exits 1.
 
-    Then lints them (engine/lint.py): rules that can never fire, field tests the event vocabulary
+    Then lints them (engine/change/lint.py): rules that can never fire, field tests the event vocabulary
     rules out, covered provisions no rule cites (engine/coverage.yaml), parameters nothing uses.
     Lint findings are warnings (`file:line: warning: …`); they fail the check only with --strict.
 
@@ -25,8 +25,8 @@ def command(strict: bool, root: Path | None) -> None:
       kiyaku check
       kiyaku check --strict
     """
-    from engine.lint import lint
-    from engine.rules.loader import load_rules
+    from kiyaku.change.lint import lint
+    from kiyaku.rules.loader import load_rules
 
     with reported():
         terms = load_terms_at(root)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from engine.errors import DefinitionError, KiyakuError
+from kiyaku.errors import DefinitionError, KiyakuError
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -39,20 +39,20 @@ root_option = click.option(
 
 
 def repo_root(root: Path | None) -> Path:
-    from engine.paths import find_root
+    from kiyaku.paths import find_root
 
     return find_root(root)
 
 
 def load_terms_at(root: Path | None):
-    from engine.terms import load_terms
+    from kiyaku.terms import load_terms
 
     return load_terms(repo_root(root) / "terms")
 
 
 def parse_at(value: str | None) -> datetime | None:
     """--at as an event time (ISO 8601, Asia/Tokyo unless an offset is given); None when not given."""
-    from engine.events import parse_time
+    from kiyaku.replay.events import parse_time
 
     if value is None:
         return None

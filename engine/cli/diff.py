@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import repo_root, reported, root_option
+from kiyaku.cli.common import repo_root, reported, root_option
 
 
 @click.command("diff")
@@ -43,7 +43,7 @@ def command(base: str | None, head: str | None, events: tuple[Path, ...], scenar
       kiyaku diff origin/main HEAD --format md > diff.md
       kiyaku diff v1.2 --events cases/*.jsonl --fail-on removed
     """
-    from engine.diff import render, run
+    from kiyaku.change.diff import render, run
 
     with reported():
         report = run(repo_root(root), base, head, list(events),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import parse_at, repo_root, reported, root_option
+from kiyaku.cli.common import parse_at, repo_root, reported, root_option
 
 
 @click.command("evaluate")
@@ -28,8 +28,8 @@ def command(events: tuple[Path, ...], at: str | None, contract: str | None, fmt:
       kiyaku evaluate examples/ts-cloudphone/unpaid-after-demand.jsonl
       kiyaku evaluate examples/*/*.jsonl --at 2025-07-01 --format json
     """
-    from engine.evaluate import Result, each_contract
-    from engine.output import write
+    from kiyaku.replay.judge import Result, each_contract
+    from kiyaku.answers.table import write
 
     when = parse_at(at)
     result = Result([])

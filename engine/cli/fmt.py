@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import repo_root, root_option
+from kiyaku.cli.common import repo_root, root_option
 
 
 @click.command("fmt")
@@ -27,8 +27,8 @@ def command(paths: tuple[Path, ...], check: bool, root: Path | None) -> None:
       kiyaku fmt --check
       kiyaku fmt rules/shared/suspension.yaml
     """
-    from engine.fmt import default_paths, format_files
-    from engine.scenarios import display_path
+    from kiyaku.change.fmt import default_paths, format_files
+    from kiyaku.change.scenarios import display_path
 
     base = repo_root(root)
     targets = list(paths) or default_paths(base)

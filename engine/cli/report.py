@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import TOKYO, parse_at, repo_root, reported, root_option
+from kiyaku.cli.common import TOKYO, parse_at, repo_root, reported, root_option
 
 SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
 
@@ -50,7 +50,7 @@ def command(events: tuple[Path, ...], contract: str | None, every: bool, at: str
 
 def _write_one(base: Path, events: list[Path], when: datetime | None, stamp: datetime | None,
                contract: str | None, output: Path, fmt: str) -> None:
-    from engine import report
+    from kiyaku import report
 
     if not output.parent.is_dir():
         raise click.BadParameter(f"folder {output.parent} does not exist", param_hint="-o")
@@ -64,7 +64,7 @@ def _write_one(base: Path, events: list[Path], when: datetime | None, stamp: dat
 
 def _write_every(base: Path, events: list[Path], when: datetime | None, stamp: datetime | None,
                  output: Path, fmt: str) -> None:
-    from engine import report
+    from kiyaku import report
 
     cases = report.build(base, events, when, None, stamp)
     _echo_notes(cases)
@@ -103,7 +103,7 @@ def _produced_at(value: str | None) -> datetime | None:
 
 
 def _only_contract(events: list[Path]) -> str:
-    from engine.events import load
+    from kiyaku.replay.events import load
 
     contracts = list(load(events).streams)
     if len(contracts) != 1:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import load_terms_at, parse_day, reported, root_option
+from kiyaku.cli.common import load_terms_at, parse_day, reported, root_option
 
 
 @click.group("terms")
@@ -28,7 +28,7 @@ def show_command(citation: str, at: str | None, fmt: str, root: Path | None) -> 
       kiyaku terms show smacom:17.1.1
       kiyaku terms show abphone:23.1.B --at 2015-06-01 --format json
     """
-    from engine.terms import show
+    from kiyaku.terms import show
 
     when = parse_day(at)
     with reported():
@@ -47,7 +47,7 @@ def list_command(agreement: str, fmt: str, root: Path | None) -> None:
     Example:
       kiyaku terms list ts-cloudphone
     """
-    from engine.terms import show
+    from kiyaku.terms import show
 
     with reported():
         rows = show.listing(load_terms_at(root), agreement)

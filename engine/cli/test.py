@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import repo_root, reported, root_option
+from kiyaku.cli.common import repo_root, reported, root_option
 
 
 @click.command("test")
@@ -30,9 +30,9 @@ def command(paths: tuple[Path, ...], junit: Path | None, match: str | None, verb
       kiyaku test
       kiyaku test tests/scenarios/suspension.yaml -k smacom --junit build/scenarios.xml
     """
-    from engine.errors import DefinitionError
-    from engine.paths import yaml_files
-    from engine.scenarios import junit_xml, load_suite, render, run_cases, tally, write_atomically
+    from kiyaku.errors import DefinitionError
+    from kiyaku.paths import yaml_files
+    from kiyaku.change.scenarios import junit_xml, load_suite, render, run_cases, tally, write_atomically
 
     base = repo_root(root)
     if not paths:

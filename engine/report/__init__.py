@@ -11,11 +11,11 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-from engine.errors import Finding, InputError
-from engine.report.case import Case, build_case
-from engine.report.files import write_all
-from engine.report.provenance import InputFile, Provenance, file_sha256, kiyaku_version, tree_sha256
-from engine.report.render import FORMATS, render
+from kiyaku.errors import Finding, InputError
+from kiyaku.report.case import Case, build_case
+from kiyaku.report.files import write_all
+from kiyaku.report.provenance import InputFile, Provenance, file_sha256, kiyaku_version, tree_sha256
+from kiyaku.report.render import FORMATS, render
 
 __all__ = ["FORMATS", "Case", "build", "build_case", "file_names", "provenance", "render_case", "render_index",
            "write_all"]
@@ -28,9 +28,9 @@ def build(root: Path, paths: list[Path], as_of: datetime | None = None, contract
     `as_of` defaults to each contract's last event, as `kiyaku evaluate` does. `produced_at` is only
     printed; leaving it out keeps the report a function of its inputs.
     """
-    from engine.evaluate import evaluate
-    from engine.events import load
-    from engine.terms import load_terms
+    from kiyaku.replay.judge import evaluate
+    from kiyaku.replay.events import load
+    from kiyaku.terms import load_terms
 
     streams = load(paths).streams
     if contract is not None and contract not in streams:

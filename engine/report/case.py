@@ -14,11 +14,11 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from engine.errors import InputError
-from engine.events import Event, Stream
-from engine.report.provenance import Provenance
-from engine.terms import Terms
-from engine.terms.show import view
+from kiyaku.errors import InputError
+from kiyaku.replay.events import Event, Stream
+from kiyaku.report.provenance import Provenance
+from kiyaku.terms import Terms
+from kiyaku.terms.show import view
 
 # Plain-English headlines for the outcome vocabulary; an outcome not listed is shown by its own name.
 OUTCOMES = {
@@ -100,7 +100,7 @@ def yen(value: int) -> str:
 
 def build_case(terms: Terms, stream: Stream, rulings: list[dict[str, Any]], as_of: datetime,
                provenance: Provenance, notes: list[str] | tuple[str, ...] = ()) -> Case:
-    """The report of one contract: `rulings` are that contract's, as `engine.evaluate` gives them."""
+    """The report of one contract: `rulings` are that contract's, as `kiyaku.replay.judge` gives them."""
     agreement = terms.agreements[stream.agreement]
     events = [_event(n, e, as_of) for n, e in enumerate(stream.events, 1)]
     by_source = {e["source"]: e["n"] for e in events}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from engine.errors import Finding, InputError
+from kiyaku.errors import Finding, InputError
 
 
 def write_all(files: dict[Path, str]) -> None:

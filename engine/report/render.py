@@ -10,7 +10,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from engine.errors import DefinitionError, Finding
+from kiyaku.errors import DefinitionError, Finding
 
 FORMATS = ("html", "md")
 TEMPLATES = ("case", "index")

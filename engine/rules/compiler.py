@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.rules.model import Derivation, Ground, Pattern, RuleBook
+from kiyaku.rules.model import Derivation, Ground, Pattern, RuleBook
 
 OPS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "ne": "$neq"}
 
@@ -102,7 +102,7 @@ def compile_rules(book: RuleBook, agreement: str) -> tuple[dict[str, Any], dict[
 def compile_problems(book: RuleBook, agreements: list[str]) -> list[tuple[Ground | Derivation, str]]:
     """Rules the inference engine refuses (a join it cannot evaluate, a bad pattern), each with the
     rule it came from, so that `kiyaku check` finds them rather than the first contract to use them."""
-    from engine.inference import InferenceError, RuleEngine
+    from kiyaku.replay.inference import InferenceError, RuleEngine
 
     found = []
     for agreement in agreements:

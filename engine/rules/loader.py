@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine import citations, schema
-from engine.errors import DefinitionError, Finding
-from engine.events import vocabulary
-from engine.rules.compiler import compile_problems
-from engine.rules.model import Clock, Derivation, Ground, Pattern, RuleBook
-from engine.terms import Terms
-from engine.yamlio import Mapping, YamlSyntaxError, load_file
+from kiyaku import citations, schema
+from kiyaku.errors import DefinitionError, Finding
+from kiyaku.replay.events import vocabulary
+from kiyaku.rules.compiler import compile_problems
+from kiyaku.rules.model import Clock, Derivation, Ground, Pattern, RuleBook
+from kiyaku.terms import Terms
+from kiyaku.yamlio import Mapping, YamlSyntaxError, load_file
 
 
 def rule_id(root: Path, path: Path, name: str) -> str:
@@ -166,7 +166,7 @@ def _check(doc: Mapping, rel: str, known: set[str], terms: Terms, book: RuleBook
 
 
 def _amount_problems(amount: Mapping, ground: str, aliases: set[str], rel: str, line: int) -> list[Finding]:
-    from engine.amounts import CALCULATORS
+    from kiyaku.replay.amounts import CALCULATORS
 
     out = []
     if amount["compute"] not in CALCULATORS:

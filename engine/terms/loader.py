@@ -7,10 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from engine import citations, schema
-from engine.errors import DefinitionError, Finding
-from engine.terms.model import Agreement, Parameter, Provision, Terms, Version, VersionChange
-from engine.yamlio import Mapping, YamlSyntaxError, load_file
+from kiyaku import citations, schema
+from kiyaku.errors import DefinitionError, Finding
+from kiyaku.terms.model import Agreement, Parameter, Provision, Terms, Version, VersionChange
+from kiyaku.yamlio import Mapping, YamlSyntaxError, load_file
 
 AGREEMENT_FILES = ("agreement.yaml", "provisions.yaml", "parameters.yaml")
 TAX_FILE = "law/consumption-tax.yaml"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from engine.errors import Finding, InputError
-from engine.terms.model import Agreement, Provision, Terms, Version
+from kiyaku.errors import Finding, InputError
+from kiyaku.terms.model import Agreement, Provision, Terms, Version
 
 
 def japanese_name(agreement: Agreement, provision: Provision) -> str:

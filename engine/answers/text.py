@@ -7,9 +7,9 @@ import textwrap
 from datetime import date
 from typing import Any
 
-from engine.ask import QUESTIONS
-from engine.terms import Terms
-from engine.terms.show import view
+from kiyaku.answers.ask import QUESTIONS
+from kiyaku.terms import Terms
+from kiyaku.terms.show import view
 
 LABELS = {
     "en": {"answer": "Answer", "why": "Why", "first": "First", "missing": "Missing", "record": "",

@@ -45,7 +45,7 @@ SUPPORTED_PYTHONS = ((3, 11), (3, 12))
 
 def _unsupported(detail: str) -> ImportError:
     return ImportError(
-        "engine.inference needs durable-rules 2.0.28, which works on CPython 3.11 and 3.12 only "
+        "kiyaku.replay.inference needs durable-rules 2.0.28, which works on CPython 3.11 and 3.12 only "
         f"(this is {sys.implementation.name} {sys.version.split()[0]}): {detail}"
     )
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.money.arithmetic import Computation
-from engine.money.outage import fee_for_outage_days
-from engine.money.params import Params
+from kiyaku.replay.money.arithmetic import Computation
+from kiyaku.replay.money.outage import fee_for_outage_days
+from kiyaku.replay.money.params import Params
 
 
 def liability_cap(params: Params, learned_at: datetime, ended_at: datetime,

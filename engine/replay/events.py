@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import fastjsonschema
 
-from engine.errors import Finding, InputError
-from engine.yamlio import YamlSyntaxError, load_file
+from kiyaku.errors import Finding, InputError
+from kiyaku.yamlio import YamlSyntaxError, load_file
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 COMMON = ("contract", "time", "type", "agreement", "id", "note")
@@ -61,7 +61,7 @@ class Loaded:
 
 @cache
 def vocabulary() -> dict[str, Any]:
-    text = resources.files("engine").joinpath("schemas", "events.json").read_text("utf-8")
+    text = resources.files("kiyaku").joinpath("schemas", "events.json").read_text("utf-8")
     return json.loads(text)
 
 

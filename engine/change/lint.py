@@ -24,13 +24,13 @@ from typing import Any, Iterator
 
 import jsonschema
 
-from engine import citations
-from engine.errors import location
-from engine.events import vocabulary
-from engine.rules.model import Derivation, Ground, Pattern, RuleBook
-from engine.terms import Terms
-from engine.terms.show import japanese_name
-from engine.yamlio import YamlSyntaxError, load_file, load_text
+from kiyaku import citations
+from kiyaku.errors import location
+from kiyaku.replay.events import vocabulary
+from kiyaku.rules.model import Derivation, Ground, Pattern, RuleBook
+from kiyaku.terms import Terms
+from kiyaku.terms.show import japanese_name
+from kiyaku.yamlio import YamlSyntaxError, load_file, load_text
 
 LEDGER_FACTS = {"invoice_paid": {"invoice": {"type": "string"}}}  # recorded by the evaluator's ledger
 EVERY_FACT = {"time": None}  # rules compare any fact's time as `time`
@@ -222,7 +222,7 @@ class Coverage:
 
 @cache
 def coverage() -> Coverage:
-    text = resources.files("engine").joinpath("coverage.yaml").read_text("utf-8")
+    text = resources.files("kiyaku").joinpath("coverage.yaml").read_text("utf-8")
     doc = load_text(text, "engine/coverage.yaml")
     kinds = doc.get("kinds") or {}
     return Coverage({k: tuple(v.get("headings", ())) for k, v in kinds.items()},
@@ -322,7 +322,7 @@ def strings(node: Any) -> Iterator[str]:
 def code_strings() -> frozenset[str]:
     """Every string constant in the engine's Python code."""
     out: set[str] = set()
-    for path in Path(__file__).resolve().parent.rglob("*.py"):
+    for path in Path(__file__).resolve().parents[1].rglob("*.py"):
         try:
             tree = ast.parse(path.read_text("utf-8"))
         except (SyntaxError, UnicodeDecodeError):

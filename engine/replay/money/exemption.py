@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.money.arithmetic import (DECISION_DAY_FEE, DECISION_HOURS_FROM, DECISION_NO_TAX,
+from kiyaku.replay.money.arithmetic import (DECISION_DAY_FEE, DECISION_HOURS_FROM, DECISION_NO_TAX,
                                      Computation, Step, exact, fee_input, finish, show, sum_steps,
                                      yen)
-from engine.money.clock import hours, span_text
-from engine.money.fees import day_fee
-from engine.money.outage import fee_for_outage_days, month_pieces, outage_span
-from engine.money.params import Params
+from kiyaku.replay.money.clock import hours, span_text
+from kiyaku.replay.money.fees import day_fee
+from kiyaku.replay.money.outage import fee_for_outage_days, month_pieces, outage_span
+from kiyaku.replay.money.params import Params
 
 
 def outage_exemption(params: Params, learned_at: datetime, ended_at: datetime,

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, time
 from typing import Any, Iterator
 
-from engine.events import TOKYO, Event, Stream, parse_time
-from engine.inference import RuleEngine, Session
-from engine.rules.compiler import Compiled, compile_rules
-from engine.rules.model import Clock, Ground, RuleBook
-from engine.terms import Terms
+from kiyaku.replay.events import TOKYO, Event, Stream, parse_time
+from kiyaku.replay.inference import RuleEngine, Session
+from kiyaku.rules.compiler import Compiled, compile_rules
+from kiyaku.rules.model import Clock, Ground, RuleBook
+from kiyaku.terms import Terms
 
 
 @dataclass

@@ -39,11 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from engine import citations
-from engine.errors import DefinitionError, Finding, InputError
-from engine.lint import strings
-from engine.paths import yaml_files
-from engine.scenarios import Batch, display_path, evaluate_batches, load_suite
+from kiyaku import citations
+from kiyaku.errors import DefinitionError, Finding, InputError
+from kiyaku.change.lint import strings
+from kiyaku.paths import yaml_files
+from kiyaku.change.scenarios import Batch, display_path, evaluate_batches, load_suite
 
 FIELDS = ("outcome", "modality", "amount", "at", "citations", "period", "notice", "version", "missing")
 UNMET_FIELDS = ("outcome", "citations")
@@ -168,7 +168,7 @@ class Input:
 
 def inputs(base: Path, scenarios: list[Path], streams: list[Path], errors: list[Finding]) -> list[Input]:
     """Every scenario case under `scenarios` and every event file under `streams`."""
-    from engine.yamlio import YamlSyntaxError, load_file
+    from kiyaku.yamlio import YamlSyntaxError, load_file
 
     out: list[Input] = []
     for path in yaml_files(p for p in scenarios if p.exists()):
@@ -567,7 +567,7 @@ def _reaches(c: Change, m: Move, rule_ids: set[str], texts: set[str], cited: set
 def run(root: Path, base: str | None = None, head: str | None = None, events: list[Path] = (),
         scenarios: list[Path] | None = None, examples: list[Path] | None = None) -> Report:
     """Build both sides, evaluate every input on each, and attribute every ruling that moved."""
-    from engine import definitions
+    from kiyaku import definitions
 
     with sides(root, base, head) as (old, new):
         errors: list[Finding] = []
@@ -637,7 +637,7 @@ def _private_cache(side: Side) -> Iterator[None]:
 
 def provision_title(sides_terms: tuple[Any, ...], pid: str) -> str:
     """第29条第1項（割増金）: the way the agreement names a provision, with its article's heading."""
-    from engine.terms.show import japanese_name
+    from kiyaku.terms.show import japanese_name
 
     for terms in sides_terms:
         agreement = terms.agreements.get(pid.split(":", 1)[0])

@@ -1,4 +1,4 @@
-"""Scenario files: cases a domain expert writes in YAML, run through engine.evaluate and compared.
+"""Scenario files: cases a domain expert writes in YAML, run through kiyaku.replay.judge and compared.
 
 A scenario file is a list of cases (engine/schemas/scenarios.json):
 
@@ -33,9 +33,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from engine import schema
-from engine.errors import DefinitionError, Finding, KiyakuError
-from engine.yamlio import YamlSyntaxError, load_file
+from kiyaku import schema
+from kiyaku.errors import DefinitionError, Finding, KiyakuError
+from kiyaku.yamlio import YamlSyntaxError, load_file
 
 SELECTORS = ("ground", "kind", "citation", "contract")
 CHECKED = ("kind", "outcome", "modality", "citations", "at", "version", "version_label", "agreement",
@@ -109,7 +109,7 @@ def display_path(path: Path, base: Path | None = None) -> str:
 
 def load_suite(path: Path, name: str | None = None) -> Suite:
     """Read and check one scenario file; DefinitionError with file:line for every problem found."""
-    from engine.events import parse_time
+    from kiyaku.replay.events import parse_time
 
     label = name or display_path(path)
     try:
@@ -224,7 +224,7 @@ def _prefix(i: int) -> str:
 
 def _run_group(root: Path, batches: list[Batch], results: list[BatchResult], members: list[int],
                as_of: datetime | None) -> None:
-    from engine.evaluate import evaluate
+    from kiyaku.replay.judge import evaluate
 
     owner: dict[int, tuple[int, int]] = {}  # line in the temporary file -> (batch, line in its file)
     lines: list[str] = []
@@ -361,7 +361,7 @@ def _context(exp: Expectation, rulings: list[dict[str, Any]]) -> list[str]:
 
 def same(key: str, want: Any, got: Any) -> bool:
     """Does `got` meet `want`, under the comparison each field uses."""
-    from engine.events import parse_time
+    from kiyaku.replay.events import parse_time
 
     if key == "at" and isinstance(want, str) and isinstance(got, str):
         w, g = parse_time(want), parse_time(got)

@@ -7,10 +7,10 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Mapping
 
-from engine.errors import Finding, InputError
-from engine.money.arithmetic import (DECISION_DAY_FEE, Computation, Step, exact, fee_input, finish,
+from kiyaku.errors import Finding, InputError
+from kiyaku.replay.money.arithmetic import (DECISION_DAY_FEE, Computation, Step, exact, fee_input, finish,
                                      show, sum_steps)
-from engine.money.params import Params
+from kiyaku.replay.money.params import Params
 
 PRICE_KINDS = ("monthly", "initial", "additional_work")
 PART_MONTH_RULES = ("whole_months", "days_of_use")

@@ -12,9 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from engine.evaluate import Judge
-from engine.errors import Finding, InputError
-from engine.events import TOKYO, Stream, streams
+from kiyaku.replay.judge import Judge
+from kiyaku.errors import Finding, InputError
+from kiyaku.replay.events import TOKYO, Stream, streams
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from engine import money
-from engine.errors import Finding, InputError
-from engine.evaluator import Fact
-from engine.terms import Agreement, Terms
+from kiyaku.replay import money
+from kiyaku.errors import Finding, InputError
+from kiyaku.replay.evaluator import Fact
+from kiyaku.terms import Agreement, Terms
 
 
 class Missing(Exception):

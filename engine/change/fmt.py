@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from engine.errors import DefinitionError, Finding
-from engine.paths import yaml_files
-from engine.yamlio import YamlSyntaxError, load_text
+from kiyaku.errors import DefinitionError, Finding
+from kiyaku.paths import yaml_files
+from kiyaku.yamlio import YamlSyntaxError, load_text
 
 WIDTH = 1_000_000
 
@@ -116,7 +116,7 @@ def default_paths(root: Path) -> list[Path]:
 
 def format_files(paths: Iterable[Path], check: bool = False, label=str) -> Outcome:
     """Lay out every YAML file under `paths`; with `check`, only say which files would change."""
-    from engine.scenarios import write_atomically
+    from kiyaku.change.scenarios import write_atomically
 
     outcome = Outcome([], [])
     for path in yaml_files(paths):

@@ -11,14 +11,14 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
-from engine.errors import Finding, InputError
-from engine.money.arithmetic import (DECISION_DAY_COUNT, DECISION_DAY_FEE, DECISION_HOURS_FROM,
+from kiyaku.errors import Finding, InputError
+from kiyaku.replay.money.arithmetic import (DECISION_DAY_COUNT, DECISION_DAY_FEE, DECISION_HOURS_FROM,
                                      DECISION_NO_TAX, Computation, Step, exact, fee_input, finish,
                                      show, sum_steps)
-from engine.money.clock import (HOUR, TOKYO, elapsed, hours, instant, span_text, tokyo,
+from kiyaku.replay.money.clock import (HOUR, TOKYO, elapsed, hours, instant, span_text, tokyo,
                                 when_text)
-from engine.money.fees import day_fee
-from engine.money.params import Params
+from kiyaku.replay.money.fees import day_fee
+from kiyaku.replay.money.params import Params
 
 PERIOD = timedelta(hours=24)
 Basis = Literal["liability", "fee_exemption"]

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping, Sequence
 
-from engine.errors import DefinitionError, Finding
-from engine.terms.model import Agreement
+from kiyaku.errors import DefinitionError, Finding
+from kiyaku.terms.model import Agreement
 
 
 @dataclass(frozen=True)

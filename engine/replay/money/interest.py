@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from engine.errors import Finding, InputError
-from engine.money.arithmetic import (DECISION_INTEREST, Computation, Step, exact, finish, fraction,
+from kiyaku.errors import Finding, InputError
+from kiyaku.replay.money.arithmetic import (DECISION_INTEREST, Computation, Step, exact, finish, fraction,
                                      show, yen)
-from engine.money.clock import day
-from engine.money.params import Params
+from kiyaku.replay.money.clock import day
+from kiyaku.replay.money.params import Params
 
 ONE_DAY = timedelta(days=1)
 

@@ -7,11 +7,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
-from engine import definitions
-from engine.errors import Finding
-from engine.events import Stream, streams
-from engine.evaluator import Evaluator
-from engine.rulings import rulings
+from kiyaku import definitions
+from kiyaku.errors import Finding
+from kiyaku.replay.events import Stream, streams
+from kiyaku.replay.evaluator import Evaluator
+from kiyaku.replay.rulings import rulings
 
 
 @dataclass

@@ -11,11 +11,11 @@ from dataclasses import replace
 from datetime import date
 from fractions import Fraction
 
-from engine.money.arithmetic import (Computation, Step, exact, finish, fraction, round_yen, show,
+from kiyaku.replay.money.arithmetic import (Computation, Step, exact, finish, fraction, round_yen, show,
                                      yen)
-from engine.money.clock import day
-from engine.money.params import Params
-from engine.money.tax import TaxRates, tax_rate, with_tax
+from kiyaku.replay.money.clock import day
+from kiyaku.replay.money.params import Params
+from kiyaku.replay.money.tax import TaxRates, tax_rate, with_tax
 
 
 def surcharge(params: Params, evaded: int, arose_on: date, tax_rates: TaxRates) -> Computation:

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from engine.errors import Finding, InputError
+from kiyaku.errors import Finding, InputError
 
 # Spec "Time": a date-time without an offset is read in Asia/Tokyo, and so are calendar days.
 TOKYO = ZoneInfo("Asia/Tokyo")

@@ -12,8 +12,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from engine.errors import Finding, InputError
-from engine.money.params import Params
+from kiyaku.errors import Finding, InputError
+from kiyaku.replay.money.params import Params
 
 # Spec product decisions, in the words rulings carry them (rules/*.yaml `decisions`).
 DECISION_DAY_COUNT = ("1: each started 24-hour period counts as a day where the text does not "

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from engine import amounts
-from engine.evaluator import Fact, Instance, Outcome
-from engine.rules.model import Ground
-from engine.terms import Terms
+from kiyaku.replay import amounts
+from kiyaku.replay.evaluator import Fact, Instance, Outcome
+from kiyaku.rules.model import Ground
+from kiyaku.terms import Terms
 
 
 def iso(t: datetime) -> str:

@@ -11,14 +11,14 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Protocol
 
-from engine.errors import Finding, InputError
-from engine.money.arithmetic import Step, exact, show
+from kiyaku.errors import Finding, InputError
+from kiyaku.replay.money.arithmetic import Step, exact, show
 
 TAX_SOURCE = "terms/law/consumption-tax.yaml"
 
 
 class TaxRates(Protocol):
-    """Anything that knows the consumption-tax rate (percent) by date, such as engine.terms.Terms."""
+    """Anything that knows the consumption-tax rate (percent) by date, such as kiyaku.terms.Terms."""
 
     def tax_rate(self, when: date) -> Decimal: ...
 

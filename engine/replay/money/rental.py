@@ -10,11 +10,11 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, Mapping, Sequence
 
-from engine.errors import DefinitionError, Finding, InputError
-from engine.money.arithmetic import Computation, Step, exact, finish, show, yen
-from engine.money.clock import day
-from engine.money.params import Params
-from engine.money.tax import TaxRates, tax_rate, with_tax
+from kiyaku.errors import DefinitionError, Finding, InputError
+from kiyaku.replay.money.arithmetic import Computation, Step, exact, finish, show, yen
+from kiyaku.replay.money.clock import day
+from kiyaku.replay.money.params import Params
+from kiyaku.replay.money.tax import TaxRates, tax_rate, with_tax
 
 
 def whole_years(since: date, until: date) -> int:
