@@ -79,7 +79,9 @@ def _read(root: Path, path: Path, rel: str, doc: Mapping, book: RuleBook) -> Non
             notice=dict(g.get("notice", {})), decisions=tuple(g.get("decisions", ())),
             agreements=tuple(g.get("agreements", agreements)), considered_if=considered, file=rel,
             line=doc["grounds"].line_of(name),
-            amount=dict(g.get("amount", {}))))
+            amount=dict(g.get("amount", {})),
+            ja={"summary": g.get("summary_ja"), "requires": g.get("requires_ja"),
+                "unknown": dict(g.get("unknown_ja", {}))}))
 
 
 def _check(doc: Mapping, rel: str, known: set[str], terms: Terms, book: RuleBook) -> list[Finding]:

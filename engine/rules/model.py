@@ -64,6 +64,8 @@ class Ground:
     file: str
     line: int
     amount: dict[str, str] = field(default_factory=dict)  # compute: a calculator, of: the alias it reads
+    # The same texts in Japanese, in the agreement's own words: summary, requires, unknown (by field).
+    ja: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
