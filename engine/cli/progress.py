@@ -1,0 +1,21 @@
+"""Progress on standard error for work longer than a couple of seconds, only when standard error is
+a terminal: a pipe, a file or CI sees nothing (tqdm draws the bar; `delay` keeps short runs silent)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Iterable, Iterator, TypeVar
+
+T = TypeVar("T")
+
+
+def progress(items: Iterable[T], *, desc: str, unit: str, total: int | None = None) -> Iterator[T]:
+    """`items`, with a bar on a terminal's standard error once they take more than two seconds."""
+    if not sys.stderr.isatty():
+        yield from items
+        return
+    from tqdm import tqdm
+
+    with tqdm(items, desc=desc, unit=f" {unit}", total=total, file=sys.stderr, leave=False, delay=2.0,
+              dynamic_ncols=True) as bar:
+        yield from bar
