@@ -9,7 +9,7 @@ from datetime import date, datetime, time
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 import fastjsonschema
@@ -177,23 +177,37 @@ def _contract_of(raw: Any) -> str | None:
     return raw.get("contract") if isinstance(raw, dict) and isinstance(raw.get("contract"), str) else None
 
 
-def _all_records(paths: list[Path], errors: list[Finding], keep_going: bool) -> Iterator[tuple[Path, int, Any]]:
-    """Every record of every file in input order; an unreadable file is an error of its own."""
-    for path in paths:
-        try:
-            for line, raw in _records(path):
-                yield path, line, raw
-        except InputError as exc:
-            if not keep_going:
-                raise
-            errors.extend(exc.findings)
+Record = tuple[str, int, Any]  # (source: a file name or a label, line or position, the raw event)
+# A source of records that can be read more than once (one pass finds where each contract ends):
+# called with the error list and keep_going, it yields every record in input order.
+Records = Callable[[list[Finding], bool], Iterator[Record]]
 
 
-def _last_positions(paths: list[Path]) -> dict[str, int]:
+def file_records(paths: list[Path]) -> Records:
+    """The records of event files (JSON Lines or YAML), in the order given."""
+    def read(errors: list[Finding], keep_going: bool) -> Iterator[Record]:
+        for path in paths:
+            try:
+                for line, raw in _records(path):
+                    yield str(path), line, raw
+            except InputError as exc:
+                if not keep_going:
+                    raise
+                errors.extend(exc.findings)
+    return read
+
+
+def dict_records(events: Iterable[Any], source: str = "<events>") -> Records:
+    """Events given as objects (from a program, a request, a database): position n is `source:n`."""
+    given = list(events)
+    return lambda errors, keep_going: ((source, n, raw) for n, raw in enumerate(given, 1))
+
+
+def _last_positions(records: Records) -> dict[str, int]:
     """A first pass: where each contract's last record is, so that a contract can be evaluated and
     dropped as soon as the input has passed it (grouped input then needs one contract in memory)."""
     last: dict[str, int] = {}
-    for k, (_, _, raw) in enumerate(_all_records(paths, [], keep_going=True)):
+    for k, (_, _, raw) in enumerate(records([], True)):
         contract = _contract_of(raw)
         if contract is not None:
             last[contract] = k
@@ -201,12 +215,18 @@ def _last_positions(paths: list[Path]) -> dict[str, int]:
 
 
 def streams(paths: list[Path], errors: list[Finding], keep_going: bool = False) -> Iterator[Stream]:
+    """Each contract's stream in event files; see `streams_of`."""
+    return streams_of(file_records(paths), errors, keep_going)
+
+
+def streams_of(records: Records, errors: list[Finding], keep_going: bool = False) -> Iterator[Stream]:
     """Each contract's stream, ordered by time, as soon as the input has passed its last event.
-    Problems go to `errors` with keep_going; without it the first one raises InputError."""
-    last = _last_positions(paths)
+    Problems go to `errors` with keep_going; without it the first one raises InputError. Every
+    source of events (files, objects, a store) is validated here, by the same vocabulary."""
+    last = _last_positions(records)
     pending: dict[str, list[Event]] = defaultdict(list)
-    for k, (path, line, raw) in enumerate(_all_records(paths, errors, keep_going)):
-        problems = _check(raw, str(path), line)
+    for k, (source, line, raw) in enumerate(records(errors, keep_going)):
+        problems = _check(raw, source, line)
         if problems:
             if not keep_going:
                 raise InputError(problems)
@@ -214,8 +234,8 @@ def streams(paths: list[Path], errors: list[Finding], keep_going: bool = False) 
         else:
             fields = {f: v for f, v in raw.items() if f not in ("contract", "time", "type", "id")}
             pending[raw["contract"]].append(Event(raw["contract"], parse_time(raw["time"]), raw["type"],
-                                                  raw.get("id") or f"{raw['type']}@{path.name}:{line}",
-                                                  fields, str(path), line, k))
+                                                  raw.get("id") or f"{raw['type']}@{Path(source).name}:{line}",
+                                                  fields, source, line, k))
         contract = _contract_of(raw)
         if contract is not None and last.get(contract) == k and contract in pending:
             stream = _stream(contract, pending.pop(contract), errors, keep_going)
