@@ -28,17 +28,27 @@ class Context:
     terms: Terms
     facts: list[Fact]
     as_of: datetime
+    # The contract's facts by type and by field (Outcome's indexes), so that a sum does not scan the
+    # whole history: without them, a contract's rulings cost grows with the square of its events.
+    index: Any = None
 
     def params(self, on: datetime) -> money.Params:
         return money.Params.of(self.agreement, on.date())
 
+    def _candidates(self, type_: str, fields: dict[str, Any]) -> list[Fact]:
+        if self.index is None:
+            return [f for f in self.facts if f.type == type_]
+        if fields:
+            name, value = next(iter(fields.items()))
+            return self.index.having(type_, name, value)
+        return self.index.of_type(type_)
+
     def first(self, type_: str, **fields: Any) -> Fact | None:
-        return next((f for f in self.facts if f.type == type_ and f.time <= self.as_of
+        return next((f for f in self._candidates(type_, fields) if f.time <= self.as_of
                      and all(f.data.get(k) == v for k, v in fields.items())), None)
 
     def latest(self, type_: str, until: datetime) -> Fact | None:
-        found = [f for f in self.facts if f.type == type_ and f.time <= until]
-        return found[-1] if found else None
+        return next((f for f in reversed(self._candidates(type_, {})) if f.time <= until), None)
 
 
 def _outage_end(outage: Fact, ctx: Context) -> datetime:

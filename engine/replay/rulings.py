@@ -11,8 +11,20 @@ from kiyaku.rules.model import Ground
 from kiyaku.terms import Terms
 
 
+_isos: dict[tuple[datetime, Any], str] = {}
+
+
 def iso(t: datetime) -> str:
-    return t.isoformat()
+    """ISO 8601 text of a time: remembered, since the same instants recur in many rulings and
+    isoformat goes through the time zone each time. (Keyed by the zone too: the same instant in
+    another zone is written otherwise.)"""
+    key = (t, t.tzinfo)
+    found = _isos.get(key)
+    if found is None:
+        if len(_isos) > 1 << 16:
+            _isos.clear()
+        found = _isos[key] = t.isoformat()
+    return found
 
 
 def fact_reason(fact: Fact, facts: list[Fact]) -> dict[str, Any]:
@@ -37,38 +49,75 @@ def _events_behind(fact: Fact, facts: list[Fact]) -> list[Any]:
     return sorted(out, key=lambda e: e.seq)
 
 
-def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground]) -> list[dict[str, Any]]:
+def version_now(agreement: Any, as_of: datetime) -> Any:
+    """The version of the terms rulings of grounds never met are labelled with: the one in force at the
+    as-of time (the first version, before any was)."""
+    return agreement.version_at(as_of.date()) or agreement.versions[0]
+
+
+def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground], lazy: bool = False) -> list[Any]:
+    """One ruling per ground considered, in the order of the rule book. With `lazy`, the ruling of a
+    ground never met (most of them) is left as an `Unmet`, which a writer can print without building it."""
     stream = outcome.stream
     agreement = terms.agreements[stream.agreement]
     seen_types = {f.type for f in outcome.facts}
-    now = (agreement.version_at(outcome.as_of.date()) or agreement.versions[0], iso(outcome.as_of))
+    now = (version_now(agreement, outcome.as_of), iso(outcome.as_of))
     by_ground: dict[int, list[Instance]] = {}
     for i in outcome.instances:
         by_ground.setdefault(id(i.ground), []).append(i)
-    out = []
+    out: list[Any] = []
     for g in grounds:
         if stream.agreement not in g.agreements:
             continue
         if g.considered_if and seen_types.isdisjoint(g.considered_if):
             continue
-        mine = by_ground.get(id(g), [])
-        if g.amount and mine:
+        mine = by_ground.get(id(g))
+        if not mine:
+            unmet = Unmet(g, agreement, now[0], stream.contract, outcome.as_of, now[1], stream.reordered)
+            out.append(unmet if lazy else unmet.as_dict())
+        elif g.amount:
             # Each outage, each overdue invoice is its own sum (and its own missing facts).
             groups: dict[tuple[int, ...], list[Instance]] = {}
             for i in mine:
                 groups.setdefault(tuple(f.seq for f in i.facts), []).append(i)
-            out.extend(_with_amount(_ruling(outcome, agreement, g, group, now), group[0], g, outcome, terms)
+            out.extend(_with_amount(_ruling(outcome, agreement, g, group), group[0], g, outcome, terms)
                        for group in groups.values())
         else:
-            out.append(_ruling(outcome, agreement, g, mine, now))
+            out.append(_ruling(outcome, agreement, g, mine))
     return out
+
+
+class Unmet:
+    """The ruling of a ground never met, not yet built: the most common ruling of all, the same for
+    every contract but for its contract and time, so a writer can print it from a template."""
+
+    __slots__ = ("ground", "agreement", "version", "contract", "as_of", "at", "reordered")
+    outcome = "not_grounds"
+
+    def __init__(self, ground: Ground, agreement: Any, version: Any, contract: str, as_of: datetime, at: str,
+                 reordered: bool) -> None:
+        self.ground, self.agreement, self.version = ground, agreement, version
+        self.contract, self.as_of, self.at, self.reordered = contract, as_of, at, reordered
+
+    def as_dict(self, contract: str | None = None, at: str | None = None) -> dict[str, Any]:
+        """The ruling (with another contract id or time in their places, for a template)."""
+        return _assemble(contract or self.contract, self.reordered, self.agreement, self.ground, self.version,
+                         self.as_of, {"outcome": "not_grounds", "at": at or self.at,
+                                      "reasons": [{"not_met": self.ground.requires}], "missing": []})
+
+    def shape(self) -> tuple[Any, ...]:
+        """What, besides the contract and the time, the ruling is made of: rulings of the same shape
+        differ only in those two."""
+        g = self.ground
+        period = tuple(_period(g, self.agreement, self.as_of).items()) if g.period else ()
+        return id(g), self.agreement.id, self.version.id, self.reordered, period
 
 
 def _with_amount(ruling: dict[str, Any], inst: Instance, g: Ground, outcome: Outcome, terms: Terms) -> dict[str, Any]:
     if ruling["outcome"] != g.outcome:
         return ruling
     fact = inst.facts[[p.alias for p in g.when].index(g.amount["of"])]
-    ctx = amounts.Context(terms.agreements[outcome.stream.agreement], terms, outcome.facts, outcome.as_of)
+    ctx = amounts.Context(terms.agreements[outcome.stream.agreement], terms, outcome.facts, outcome.as_of, outcome)
     try:
         done = amounts.compute(g.amount["compute"], fact, ctx)
     except amounts.Missing as missing:
@@ -81,10 +130,7 @@ def _with_amount(ruling: dict[str, Any], inst: Instance, g: Ground, outcome: Out
     }
 
 
-def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance],
-            now: tuple[Any, str]) -> dict[str, Any]:
-    if not mine:
-        return _not_met(outcome, agreement, g, now)
+def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance]) -> dict[str, Any]:
     judged = [_judge(i, agreement, g) for i in mine]
     active = [j for j in judged if j["status"] == "active"]
     unknown = [j for j in judged if j["status"] == "undetermined"]
@@ -100,8 +146,8 @@ def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance],
             "from": iso(j["at"]), "until": iso(j["inst"].end),
             "ended_by": fact_reason(j["inst"].ended_by, outcome.facts) if j["inst"].ended_by else None}}
             for j in ended]
-    version = agreement.version_at(at.date()) or agreement.versions[0]
-    return _assemble(outcome, agreement, g, version, at, {
+    version = version_now(agreement, at)
+    return _assemble(outcome.stream.contract, outcome.stream.reordered, agreement, g, version, at, {
         "outcome": g.outcome if active else "undetermined" if unknown else "not_grounds",
         "at": iso(at),
         "reasons": reasons,
@@ -109,23 +155,15 @@ def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance],
     })
 
 
-def _not_met(outcome: Outcome, agreement: Any, g: Ground, now: tuple[Any, str]) -> dict[str, Any]:
-    """A ground never met: the most common ruling of all, so made without the general machinery.
-    `now` is the version in force at the as-of time and that time as text, the same for every ground."""
-    version, at_text = now
-    return _assemble(outcome, agreement, g, version, outcome.as_of, {
-        "outcome": "not_grounds", "at": at_text, "reasons": [{"not_met": g.requires}], "missing": []})
-
-
-def _assemble(outcome: Outcome, agreement: Any, g: Ground, version: Any, at: datetime,
+def _assemble(contract: str, reordered: bool, agreement: Any, g: Ground, version: Any, at: datetime,
               body: dict[str, Any]) -> dict[str, Any]:
     """A ruling in the spec's field order: what the ground shares, then this contract's `body`."""
     head, tail = _shared(g, agreement, version)
-    ruling = {"contract": outcome.stream.contract} | head | body
+    ruling = {"contract": contract} | head | body
     if g.period:
         ruling["period"] = _period(g, agreement, at)
     ruling |= tail
-    if outcome.stream.reordered:
+    if reordered:
         ruling["input_reordered"] = True
     return ruling
 
