@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 from kiyaku.replay.judge import Judge
 from kiyaku.errors import Finding, InputError
-from kiyaku.replay.events import TOKYO, Stream, streams
+from kiyaku.replay.events import TOKYO, Stream
+from kiyaku.replay.streams import streams
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def _answer(q: Question, contract: str, as_of: datetime, now: list[dict[str, Any
 
 def _stream(paths: list[Path], contract: str) -> Stream:
     """The contract's events, read once for both replays."""
-    found = next((s for s in streams(paths, []) if s.contract == contract), None)
+    found = next(streams(paths, [], only=contract), None)
     if found is None:
         raise InputError(Finding(", ".join(map(str, paths)), None, f"no events for contract {contract!r}",
                                  "check --contract against the `contract` field of the events"))

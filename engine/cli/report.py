@@ -103,7 +103,7 @@ def _produced_at(value: str | None) -> datetime | None:
 
 
 def _only_contract(events: list[Path]) -> str:
-    from kiyaku.replay.events import load
+    from kiyaku.replay.streams import load
 
     contracts = list(load(events).streams)
     if len(contracts) != 1:

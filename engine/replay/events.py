@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cache
@@ -89,13 +88,17 @@ def _records(path: Path) -> Iterator[tuple[int, Any]]:
         return
     with path.open(encoding="utf-8") as lines:
         for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                yield n, json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(Finding(name, n, f"not valid JSON: {exc.msg} (column {exc.colno})",
-                                         "JSON Lines: one event object per line")) from None
+            if line.strip():
+                yield n, _json(line, name, n)
+
+
+def _json(text: str, file: str, line: int) -> Any:
+    """One line of JSON Lines; a syntax error becomes an InputError naming file and line."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(Finding(file, line, f"not valid JSON: {exc.msg} (column {exc.colno})",
+                                 "JSON Lines: one event object per line")) from None
 
 
 def _yaml_records(path: Path) -> list[tuple[int, Any]]:
@@ -203,56 +206,11 @@ def dict_records(events: Iterable[Any], source: str = "<events>") -> Records:
     return lambda errors, keep_going: ((source, n, raw) for n, raw in enumerate(given, 1))
 
 
-def _last_positions(records: Records) -> dict[str, int]:
-    """A first pass: where each contract's last record is, so that a contract can be evaluated and
-    dropped as soon as the input has passed it (grouped input then needs one contract in memory)."""
-    last: dict[str, int] = {}
-    for k, (_, _, raw) in enumerate(records([], True)):
-        contract = _contract_of(raw)
-        if contract is not None:
-            last[contract] = k
-    return last
-
-
-def streams(paths: list[Path], errors: list[Finding], keep_going: bool = False) -> Iterator[Stream]:
-    """Each contract's stream in event files; see `streams_of`."""
-    return streams_of(file_records(paths), errors, keep_going)
-
-
-def streams_of(records: Records, errors: list[Finding], keep_going: bool = False) -> Iterator[Stream]:
-    """Each contract's stream, ordered by time, as soon as the input has passed its last event.
-    Problems go to `errors` with keep_going; without it the first one raises InputError. Every
-    source of events (files, objects, a store) is validated here, by the same vocabulary."""
-    last = _last_positions(records)
-    pending: dict[str, list[Event]] = defaultdict(list)
-    for k, (source, line, raw) in enumerate(records(errors, keep_going)):
-        problems = _check(raw, source, line)
-        if problems:
-            if not keep_going:
-                raise InputError(problems)
-            errors.extend(problems)
-        else:
-            fields = {f: v for f, v in raw.items() if f not in ("contract", "time", "type", "id")}
-            pending[raw["contract"]].append(Event(raw["contract"], parse_time(raw["time"]), raw["type"],
-                                                  raw.get("id") or f"{raw['type']}@{Path(source).name}:{line}",
-                                                  fields, source, line, k))
-        contract = _contract_of(raw)
-        if contract is not None and last.get(contract) == k and contract in pending:
-            stream = _stream(contract, pending.pop(contract), errors, keep_going)
-            if stream is not None:
-                yield stream
-
-
-def load(paths: list[Path], keep_going: bool = False) -> Loaded:
-    """Every contract's stream at once, by contract id (for callers that want them all)."""
-    errors: list[Finding] = []
-    found = {s.contract: s for s in streams(paths, errors, keep_going)}
-    return Loaded(dict(sorted(found.items())), errors)
-
-
-def _stream(contract: str, given: list[Event], errors: list[Finding], keep_going: bool) -> Stream | None:
+def _stream(contract: str, given: list[Event], errors: list[Finding], keep_going: bool,
+            check: bool = True) -> Stream | None:
+    """The contract's events in time order; `check` what they say together (not when already checked)."""
     ordered = sorted(given, key=lambda e: (e.time, e.seq))
-    problems = _contract_problems(contract, ordered)
+    problems = _contract_problems(contract, ordered) if check else []
     if problems:
         if not keep_going:
             raise InputError(problems)

@@ -9,9 +9,20 @@ from typing import Any, Iterator
 
 from kiyaku import definitions
 from kiyaku.errors import Finding
-from kiyaku.replay.events import Stream, streams
+from kiyaku.replay.events import Stream
+from kiyaku.replay.streams import streams
 from kiyaku.replay.evaluator import Evaluator
-from kiyaku.replay.rulings import rulings
+from kiyaku.replay.rulings import Unmet, rulings, version_now
+
+
+@dataclass
+class Evaluated:
+    """One contract's rulings, and what a writer says of the contract besides them."""
+
+    contract: str
+    agreement: str
+    version_label: str  # of the terms in force at the as-of time
+    rulings: list[dict[str, Any] | Unmet]
 
 
 @dataclass
@@ -26,7 +37,7 @@ def evaluate(root: Path, paths: list[Path], as_of: datetime | None = None, contr
     """Rulings for every contract in `paths` (or one), as of `as_of` (default: the last event)."""
     result = Result([])
     for found in each_contract(root, paths, result, as_of, contract, keep_going):
-        result.rulings.extend(found)
+        result.rulings.extend(r.as_dict() if isinstance(r, Unmet) else r for r in found.rulings)
     return result
 
 
@@ -38,12 +49,28 @@ class Judge:
         self.terms, self.book = definitions.load(root)
         self.evaluator = Evaluator(self.terms, self.book)
 
+    @classmethod
+    def of(cls, terms: Any, book: Any) -> Judge:
+        """A judge over terms and rules already checked (sent to a worker, for one)."""
+        judge = cls.__new__(cls)
+        judge.terms, judge.book = terms, book
+        judge.evaluator = Evaluator(terms, book)
+        return judge
+
     def rulings(self, stream: Stream, as_of: datetime | None = None,
                 horizon: datetime | None = None) -> list[dict[str, Any]]:
         """As of `as_of` (default: the stream's last event); with a `horizon`, deadlines after
         `as_of` come due up to it (what time alone will bring)."""
         outcome = self.evaluator.evaluate(stream, as_of or stream.events[-1].time, horizon)
         return rulings(outcome, self.terms, self.book.grounds)
+
+    def evaluated(self, stream: Stream, as_of: datetime | None = None) -> Evaluated:
+        """A contract's rulings for a writer, the rulings of grounds never met left unbuilt (`Unmet`)."""
+        when = as_of or stream.events[-1].time
+        outcome = self.evaluator.evaluate(stream, when)
+        agreement = self.terms.agreements[stream.agreement]
+        return Evaluated(stream.contract, stream.agreement, version_now(agreement, when).label,
+                         rulings(outcome, self.terms, self.book.grounds, lazy=True))
 
     def close(self) -> None:
         self.evaluator.close()
@@ -56,14 +83,17 @@ class Judge:
 
 
 def each_contract(root: Path, paths: list[Path], result: Result, as_of: datetime | None = None,
-                  contract: str | None = None, keep_going: bool = False) -> Iterator[list[dict[str, Any]]]:
-    """The rulings of one contract at a time, in the order the input finishes each contract, so that
-    memory holds one contract, not the whole input. Errors and notes collect in `result`."""
+                  contract: str | None = None, keep_going: bool = False) -> Iterator[Evaluated]:
+    """The rulings of one contract at a time, in contract-id order, so that memory holds one contract,
+    not the whole input. Errors and notes collect in `result`."""
     with Judge(root) as judge:
-        for stream in streams(paths, result.errors, keep_going):
-            if contract is not None and stream.contract != contract:
-                continue
+        for stream in streams(paths, result.errors, keep_going, only=contract):
             if stream.reordered:
-                result.notes.append(f"contract {stream.contract}: events were not in time order in the input; "
-                                    "they were ordered by time (ties keep input order)")
-            yield judge.rulings(stream, as_of)
+                result.notes.append(reordered(stream.contract))
+            yield judge.evaluated(stream, as_of)
+
+
+def reordered(contract: str) -> str:
+    """The note for a contract whose events were given out of time order."""
+    return (f"contract {contract}: events were not in time order in the input; "
+            "they were ordered by time (ties keep input order)")

@@ -29,7 +29,7 @@ def build(root: Path, paths: list[Path], as_of: datetime | None = None, contract
     printed; leaving it out keeps the report a function of its inputs.
     """
     from kiyaku.replay.judge import evaluate
-    from kiyaku.replay.events import load
+    from kiyaku.replay.streams import load
     from kiyaku.terms import load_terms
 
     streams = load(paths).streams

@@ -1,0 +1,332 @@
+"""Each contract's stream of events, from any input, in contract-id order: two passes over the input.
+
+The first pass (`index`) reads every record once. It validates each (events.py), notes where each
+contract's records lie (`Span`s: byte ranges of a JSON Lines file, positions in a YAML file or in a
+list of objects), and checks what one contract's events say together as soon as the input has
+passed them: a contract given as one run of consecutive records, as grouped input is, needs only
+that run in memory; a contract spread over the input is checked at the end, its records read again.
+Nothing is evaluated until the first pass is done, so a bad event leaves the output empty.
+
+The second pass (`read`) takes one contract at a time, in contract-id order, from where the first
+pass found it: memory holds one contract and the index (a few numbers per run of records). A list
+of `Located` contracts can be read wherever the inputs can be read: in this process, in a worker
+process, on a cluster (replay/bulk.py shares them out).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import orjson
+
+from kiyaku.errors import Finding, InputError
+from kiyaku.replay.events import (Event, Loaded, Records, Stream, _check, _contract_of, _contract_problems,
+                                  _json, _stream, _yaml_records, parse_time)
+
+STDIN = "-"
+
+
+@dataclass(frozen=True)
+class Span:
+    """Consecutive records of one contract in one input."""
+
+    input: int  # which input, by its place in the list given
+    start: int  # a byte offset in JSON Lines; a position in other inputs
+    end: int
+    line: int  # the line (or position) of the first record; the others follow it one a line
+    seq: int  # the first record's place in the whole input (for ties, and "given out of order")
+    count: int
+
+
+@dataclass(frozen=True)
+class Located:
+    """A contract and where its records lie. `skip`: records refused in the first pass (only with
+    keep_going), as (input, line); `checked`: what its events say together was found sound."""
+
+    contract: str
+    spans: tuple[Span, ...]
+    events: int
+    skip: frozenset[tuple[int, int]] = frozenset()
+    checked: bool = True
+
+
+# --- inputs ------------------------------------------------------------------------------------------
+
+class JsonLines:
+    """A JSON Lines file (or standard input, kept in a temporary file so that it can be read again)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.name = str(path)
+        # read by its absolute path, which a worker started elsewhere (another folder) still finds
+        self.path = _kept_stdin() if self.name == STDIN else os.path.abspath(self.name)
+        self.base = Path(self.name).name
+
+    def scan(self) -> Iterator[tuple[int, int, int, Any]]:
+        """(start, end, line, raw event) of every record, with its byte range."""
+        if not os.path.isfile(self.path):
+            raise InputError(Finding(self.name, None, "no such events file", "give a .jsonl or .yaml file"))
+        with open(self.path, "rb") as f:
+            offset = 0
+            for n, data in enumerate(f, 1):
+                start, offset = offset, offset + len(data)
+                if data.strip():
+                    yield start, offset, n, self._parse(data, n)
+
+    def read(self, span: Span) -> Iterator[tuple[int, Any]]:
+        """(line, raw event) of the records of a span, read again."""
+        with open(self.path, "rb") as f:
+            f.seek(span.start)
+            data = f.read(span.end - span.start)
+        lines = data.split(b"\n")
+        if not lines[-1]:
+            lines.pop()
+        for n, line in enumerate(lines, span.line):
+            yield n, self._parse(line, n)
+
+    def _parse(self, data: bytes, n: int) -> Any:
+        found = _plain(data)
+        if found is not None:
+            return found
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(Finding(self.name, n, f"not UTF-8 text (byte 0x{data[exc.start]:02x})",
+                                     "kiyaku reads UTF-8 JSON Lines")) from None
+        return _json(text, self.name, n)
+
+
+class Listed:
+    """Records already read (a YAML file, objects from a program): positions in a list."""
+
+    def __init__(self, name: str, records: list[tuple[int, Any]]) -> None:
+        self.name = name
+        self.base = Path(name).name
+        self.records = records
+
+    def scan(self) -> Iterator[tuple[int, int, int, Any]]:
+        for i, (line, raw) in enumerate(self.records):
+            yield i, i + 1, line, raw
+
+    def read(self, span: Span) -> Iterator[tuple[int, Any]]:
+        return iter(self.records[span.start:span.end])
+
+
+Input = JsonLines | Listed
+
+
+def file_inputs(paths: Iterable[Path]) -> list[Input]:
+    """Event files as inputs: YAML files are read whole (they are small), JSON Lines when scanned."""
+    return [_YamlFile(p) if Path(p).suffix in (".yaml", ".yml") else JsonLines(p) for p in paths]
+
+
+class _YamlFile(Listed):
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path), [])
+        self.path = Path(path)
+
+    def scan(self) -> Iterator[tuple[int, int, int, Any]]:
+        if not self.path.is_file():
+            raise InputError(Finding(self.name, None, "no such events file", "give a .jsonl or .yaml file"))
+        self.records = _yaml_records(self.path)
+        return super().scan()
+
+
+_SPACED_COLON = re.compile(rb'"\s+:')
+_INT = 1 << 63
+
+
+def _plain(data: bytes) -> dict[str, Any] | None:
+    """The event on a line, by the quick parser, when the line is a plain event: one flat object of
+    text, whole numbers that fit in 64 bits, true/false/null, no key given twice. Anything else
+    (None) goes to the full reader, which refuses what must be refused and says why.
+
+    No key is given twice when the line holds exactly one `":` per key and no `"` before a `:` across
+    white space: every key is then followed by `":`, and each one that occurs is counted."""
+    try:
+        raw = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if type(raw) is not dict or data.count(b'":') != len(raw) or _SPACED_COLON.search(data):
+        return None
+    for value in raw.values():
+        kind = type(value)
+        if kind is int:
+            if not -_INT < value < _INT:
+                return None
+        elif kind is not str and kind is not bool and value is not None:
+            return None
+    return raw
+
+
+_stdin_copy: list[str] = []
+
+
+def _kept_stdin() -> str:
+    """Standard input, copied once to a private temporary file: both passes (and worker processes)
+    read the same bytes."""
+    if not _stdin_copy:
+        folder = tempfile.mkdtemp(prefix="kiyaku-input-")
+        atexit.register(shutil.rmtree, folder, True)
+        path = os.path.join(folder, "stdin.jsonl")
+        with open(path, "wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+        _stdin_copy.append(path)
+    return _stdin_copy[0]
+
+
+# --- the first pass -------------------------------------------------------------------------------------
+
+class _Report:
+    """Where problems go: raised at once, or (keep_going) collected."""
+
+    def __init__(self, errors: list[Finding], keep_going: bool) -> None:
+        self.errors, self.keep_going = errors, keep_going
+
+    def __call__(self, problems: list[Finding]) -> None:
+        if not self.keep_going:
+            raise InputError(problems)
+        self.errors.extend(problems)
+
+
+def index(inputs: list[Input], errors: list[Finding], keep_going: bool = False,
+          only: str | None = None) -> list[Located]:
+    """Every contract of the inputs (or only the contract `only`), by contract id, with where its
+    records lie. Problems raise InputError, or with keep_going go to `errors` (and the records
+    refused are left out when the contract is read)."""
+    report = _Report(errors, keep_going)
+    spans: dict[str, list[Span]] = {}
+    skip: dict[str, set[tuple[int, int]]] = {}
+    ran: set[str] = set()  # contracts whose run of records has ended
+    found_in_run: dict[str, list[Finding]] = {}  # what a contract's one run said (when it said anything)
+    scattered: set[str] = set()  # contracts given in more than one run: checked at the end
+    run: list[Any] = [None, []]  # the contract of the current run of records, and its events
+    seq = 0
+
+    def end_run() -> None:
+        contract, events = run
+        if contract is None:
+            return
+        if contract in ran:
+            found_in_run.pop(contract, None)
+            scattered.add(contract)
+        else:
+            ran.add(contract)
+            problems = _contract_problems(contract, _in_time_order(events)) if events else []
+            if problems:
+                found_in_run[contract] = problems
+
+    for number, source in enumerate(inputs):
+        try:
+            for start, end, line, raw in source.scan():
+                problems = _check(raw, source.name, line)
+                contract = _contract_of(raw)
+                if problems:
+                    report(problems)
+                if contract is None or (only is not None and contract != only):
+                    seq += 1
+                    continue
+                if problems:
+                    skip.setdefault(contract, set()).add((number, line))
+                _note(spans.setdefault(contract, []), number, start, end, line, seq)
+                if contract != run[0]:
+                    end_run()
+                    run[:] = [contract, []]
+                if not problems:
+                    run[1].append(_event(raw, source, line, seq))
+                seq += 1
+        except InputError as exc:
+            report(exc.findings)
+    end_run()
+    found = []
+    for contract in sorted(spans):
+        where = tuple(spans[contract])
+        refused = frozenset(skip.get(contract, ()))
+        if contract in scattered:
+            events = [e for e in _events(inputs, Located(contract, where, 0, refused))]
+            problems = _contract_problems(contract, _in_time_order(events)) if events else []
+        else:
+            problems = found_in_run.get(contract, [])
+        if problems:
+            report(problems)
+        found.append(Located(contract, where, sum(s.count for s in where), refused, not problems and not refused))
+    return found
+
+
+def _note(spans: list[Span], number: int, start: int, end: int, line: int, seq: int) -> None:
+    """Add a record to a contract's spans: to the last one when it follows it directly."""
+    last = spans[-1] if spans else None
+    # (in JSON Lines, records whose bytes touch are on consecutive lines)
+    if last is not None and last.input == number and last.end == start and last.seq + last.count == seq:
+        spans[-1] = Span(number, last.start, end, last.line, last.seq, last.count + 1)
+    else:
+        spans.append(Span(number, start, end, line, seq, 1))
+
+
+def _in_time_order(events: list[Event]) -> list[Event]:
+    return sorted(events, key=lambda e: (e.time, e.seq))
+
+
+def _event(raw: dict[str, Any], source: Input, line: int, seq: int) -> Event:
+    fields = {f: v for f, v in raw.items() if f != "contract" and f != "time" and f != "type" and f != "id"}
+    return Event(raw["contract"], parse_time(raw["time"]), raw["type"],
+                 raw.get("id") or f"{raw['type']}@{source.base}:{line}", fields, source.name, line, seq)
+
+
+# --- the second pass ------------------------------------------------------------------------------------
+
+def _events(inputs: Sequence[Input], located: Located) -> Iterator[Event]:
+    for span in located.spans:
+        source = inputs[span.input]
+        for n, (line, raw) in enumerate(source.read(span)):
+            if (span.input, line) not in located.skip:
+                yield _event(raw, source, line, span.seq + n)
+
+
+def read(inputs: Sequence[Input], located: Located) -> Stream | None:
+    """A contract's stream, read again from where the first pass found it (None when none of its
+    events could be kept)."""
+    events = list(_events(inputs, located))
+    if not events:
+        return None
+    return _stream(located.contract, events, [], True, check=not located.checked)
+
+
+def streams(paths: list[Path], errors: list[Finding], keep_going: bool = False,
+            only: str | None = None) -> Iterator[Stream]:
+    """Each contract's stream in event files, in contract-id order (see `index`)."""
+    return streams_in(file_inputs(paths), errors, keep_going, only)
+
+
+def streams_in(inputs: list[Input], errors: list[Finding], keep_going: bool = False,
+               only: str | None = None) -> Iterator[Stream]:
+    for located in index(inputs, errors, keep_going, only):
+        stream = read(inputs, located)
+        if stream is not None:
+            yield stream
+
+
+def streams_of(records: Records, errors: list[Finding], keep_going: bool = False) -> Iterator[Stream]:
+    """Each contract's stream in records given by a program, in contract-id order."""
+    found: dict[str, list[tuple[int, Any]]] = {}
+    for source, line, raw in records(errors, keep_going):
+        found.setdefault(source, []).append((line, raw))
+    return streams_in([Listed(name, given) for name, given in found.items()], errors, keep_going)
+
+
+def load(paths: list[Path], keep_going: bool = False) -> Loaded:
+    """Every contract's stream at once, by contract id (for callers that want them all)."""
+    errors: list[Finding] = []
+    found = {s.contract: s for s in streams(paths, errors, keep_going)}
+    return Loaded(found, errors)
+
+
+__all__ = ["Input", "JsonLines", "Listed", "Located", "Span", "file_inputs", "index", "load", "read", "streams",
+           "streams_in", "streams_of"]
