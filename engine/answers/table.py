@@ -1,53 +1,206 @@
-"""Rulings as text: a table for people, JSON and JSON Lines for programs. Output is deterministic.
+"""Rulings as text: a table for people; JSON, JSON Lines and CSV for programs. Output is deterministic.
 
 Rulings arrive one contract at a time and are written as they come, so that memory holds one
-contract's rulings, not the whole input's."""
+contract's rulings, not the whole input's. A part of the output is rendered to bytes on its own
+(`render`, in a worker process or on a cluster) and the parts are joined in order (`Sink`): the
+result is the same, byte for byte, however the contracts were shared out.
+
+The table shows, for each contract, one summary line and the rulings that apply or are undetermined;
+`all_grounds` adds the grounds that do not apply. JSON, JSON Lines and CSV hold every ground
+considered (scripts read `not_grounds` rulings). A ground never met is printed from a template of
+its ruling, which differs from contract to contract only in the contract id and the time.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, TextIO
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO, Iterable
 
 import orjson  # several times faster than json for the many rulings of a bulk run, same JSON
 
+from kiyaku.replay import bulk
+from kiyaku.replay.judge import Evaluated, reordered
+from kiyaku.replay.rulings import Unmet
+from kiyaku.replay.streams import read
 
-def write(out: TextIO, chunks: Iterable[list[dict[str, Any]]], fmt: str, notes=lambda: ()) -> None:
-    """Write each chunk of rulings (a contract's) as it comes; `notes` is read once all are written."""
-    first = True
-    for chunk in chunks:
-        for r in chunk:
-            if fmt == "json":
-                out.write(("[\n" if first else ",\n") + _indented(orjson.dumps(r, option=orjson.OPT_INDENT_2).decode()))
-            elif fmt == "jsonl":
-                out.write(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE).decode())
-            first = False
-        if fmt == "table" and chunk:
-            out.write(table(chunk))
-    if fmt == "json":
-        out.write("[]\n" if first else "\n]\n")
-    elif fmt == "table":
-        out.write("".join(f"note: {n}\n" for n in notes()))
+FORMATS = ("table", "json", "jsonl", "csv")
+CSV_COLUMNS = ("contract", "agreement", "version", "kind", "ground", "outcome", "modality", "at", "amount",
+               "citations", "summary", "missing")
 
 
-def _indented(text: str) -> str:
-    return "\n".join("  " + line for line in text.split("\n"))
+def render(contracts: Iterable[Evaluated], fmt: str, all_grounds: bool = False) -> bytes:
+    """These contracts' rulings, in the given order, without the format's opening and closing."""
+    parts: list[bytes] = []
+    for c in contracts:
+        if fmt == "table":
+            parts.append(_table(c, all_grounds).encode())
+        elif fmt == "csv":
+            parts.append(_csv(c))
+        else:
+            parts.extend(_json(c, fmt))
+    return (b",\n" if fmt == "json" else b"").join(parts)
 
 
-def table(rulings: list[dict[str, Any]]) -> str:
-    """One contract's rulings (or several contracts', in turn) for people: grounds met marked *,
-    undetermined ?, with the summary and what is missing."""
-    lines = []
-    contract = None
-    for r in rulings:
-        if r["contract"] != contract:
-            contract = r["contract"]
-            lines.append(f"\n{contract} — {r['agreement']} (version {r['version_label']})")
-        mark = {"not_grounds": " ", "undetermined": "?"}.get(r["outcome"], "*")
-        amount = f"¥{r['amount']:,}" if r.get("amount") is not None else ""
-        lines.append(f" {mark} {r['kind']:<13} {r['outcome']:<16} {amount:>9} {r['modality']:<9} {r['at'][:16]:<16} "
-                     f"{', '.join(r['citations'])}")
-        if r["outcome"] == "not_grounds":
+class Sink:
+    """Writes rendered parts to a binary stream as they come, within the format's frame: the JSON
+    array's brackets and commas, the CSV header, the table's closing notes."""
+
+    def __init__(self, out: BinaryIO, fmt: str) -> None:
+        self.out, self.fmt, self.started = out, fmt, False
+
+    def part(self, body: bytes) -> None:
+        if not body:
+            return
+        if not self.started:
+            self._open()
+        elif self.fmt == "json":
+            self.out.write(b",\n")
+        self.out.write(body)
+
+    def close(self, notes: Iterable[str] = ()) -> None:
+        if self.fmt == "json":
+            self.out.write(b"\n]\n" if self.started else b"[]\n")
+            return
+        if not self.started:
+            self._open()
+        if self.fmt == "table":
+            self.out.write("".join(f"note: {n}\n" for n in notes).encode())
+
+    def _open(self) -> None:
+        self.started = True
+        if self.fmt == "json":
+            self.out.write(b"[\n")
+        elif self.fmt == "csv":
+            self.out.write(_csv_line(CSV_COLUMNS))
+
+
+def write(out: BinaryIO, contracts: Iterable[Evaluated], fmt: str, all_grounds: bool = False,
+          notes=lambda: ()) -> None:
+    """Every contract's rulings as they come; `notes` is read once all are written."""
+    sink = Sink(out, fmt)
+    for c in contracts:
+        sink.part(render([c], fmt, all_grounds))
+    sink.close(notes())
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """The task `kiyaku evaluate` gives each part of its input (replay/bulk.py): read its contracts,
+    judge them, render their rulings. Returns the bytes and the notes on the contracts."""
+
+    root: str
+    fmt: str
+    all_grounds: bool = False
+    as_of: datetime | None = None
+
+    def definitions(self) -> Any:
+        from kiyaku import definitions
+
+        return definitions.load(Path(self.root))
+
+    def __call__(self, part: bulk.Part, definitions: Any = None) -> tuple[bytes, list[str]]:
+        judge = bulk.judge(self.root, definitions)
+        done, notes = [], []
+        for located in part.contracts:
+            stream = read(part.inputs, located)
+            if stream is None:
+                continue
+            if stream.reordered:
+                notes.append(reordered(stream.contract))
+            done.append(judge.evaluated(stream, self.as_of))
+        return render(done, self.fmt, self.all_grounds), notes
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+
+def _json(c: Evaluated, fmt: str) -> list[bytes]:
+    contract = orjson.dumps(c.contract)
+    return [_from_template(r, fmt, contract) if isinstance(r, Unmet) else _dump(r, fmt) for r in c.rulings]
+
+
+def _dump(ruling: dict[str, Any], fmt: str) -> bytes:
+    if fmt == "jsonl":
+        return orjson.dumps(ruling, option=orjson.OPT_APPEND_NEWLINE)
+    return b"  " + orjson.dumps(ruling, option=orjson.OPT_INDENT_2).replace(b"\n", b"\n  ")
+
+
+_CONTRACT, _AT = "\x00contract\x00", "\x00at\x00"  # stand-ins no definition can contain
+_TEMPLATES: dict[tuple[Any, ...], tuple[Any, tuple[bytes, bytes, bytes] | None]] = {}
+
+
+def _from_template(r: Unmet, fmt: str, contract: bytes) -> bytes:
+    key = (fmt, *r.shape())
+    found = _TEMPLATES.get(key)
+    if found is None or found[0] is not r.ground:  # keyed by id: a template is never another ground's
+        text = _dump(r.as_dict(_CONTRACT, _AT), fmt)
+        c, a = orjson.dumps(_CONTRACT), orjson.dumps(_AT)
+        parts = None
+        if text.count(c) == 1 and text.count(a) == 1 and text.index(c) < text.index(a):
+            head, rest = text.split(c)
+            middle, tail = rest.split(a)
+            parts = (head, middle, tail)
+        found = _TEMPLATES[key] = (r.ground, parts)
+    parts = found[1]
+    if parts is None:
+        return _dump(r.as_dict(), fmt)
+    return parts[0] + contract + parts[1] + orjson.dumps(r.at) + parts[2]
+
+
+# --- the table -----------------------------------------------------------------------------------
+
+def _outcome(r: dict[str, Any] | Unmet) -> str:
+    return r.outcome if isinstance(r, Unmet) else r["outcome"]
+
+
+def _summary(c: Evaluated) -> str:
+    counts = {"apply": 0, "undetermined": 0, "not_grounds": 0}
+    for r in c.rulings:
+        outcome = _outcome(r)
+        counts[outcome if outcome in counts else "apply"] += 1
+    applies = f"{counts['apply']} appl{'ies' if counts['apply'] == 1 else 'y'}"
+    return (f"{c.contract} — {c.agreement} (version {c.version_label}): {applies}, "
+            f"{counts['undetermined']} undetermined, {counts['not_grounds']} do not apply")
+
+
+def _table(c: Evaluated, all_grounds: bool) -> str:
+    """One contract for people: a summary line, then grounds met marked *, undetermined ?, with the
+    summary and what is missing; the grounds that do not apply only when asked for."""
+    lines = ["", _summary(c)]
+    for r in c.rulings:
+        if _outcome(r) == "not_grounds" and not all_grounds:
             continue
-        lines.append(f"     {r['summary']}")
-        for m in r["missing"]:
-            lines.append(f"     missing: {m}")
+        lines.extend(_rows(r.as_dict() if isinstance(r, Unmet) else r))
     return "\n".join(lines) + "\n"
+
+
+def _rows(r: dict[str, Any]) -> list[str]:
+    mark = {"not_grounds": " ", "undetermined": "?"}.get(r["outcome"], "*")
+    amount = f"¥{r['amount']:,}" if r.get("amount") is not None else ""
+    rows = [f" {mark} {r['kind']:<13} {r['outcome']:<16} {amount:>9} {r['modality']:<9} {r['at'][:16]:<16} "
+            f"{', '.join(r['citations'])}"]
+    if r["outcome"] != "not_grounds":
+        rows.append(f"     {r['summary']}")
+        rows.extend(f"     missing: {m}" for m in r["missing"])
+    return rows
+
+
+# --- CSV: one row per ruling -------------------------------------------------------------------------
+
+def _csv(c: Evaluated) -> bytes:
+    rows = []
+    for r in c.rulings:
+        r = r.as_dict() if isinstance(r, Unmet) else r
+        rows.append(_csv_line((r["contract"], r["agreement"], r["version"], r["kind"], r["ground"], r["outcome"],
+                               r["modality"], r["at"], "" if r.get("amount") is None else r["amount"],
+                               " ".join(r["citations"]), r["summary"], "; ".join(r["missing"]))))
+    return b"".join(rows)
+
+
+def _csv_line(values: Iterable[Any]) -> bytes:
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerow(values)
+    return text.getvalue().encode()

@@ -2,48 +2,72 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
 from kiyaku.cli.common import parse_at, repo_root, reported, root_option
+from kiyaku.cli.progress import progress
+
+FORMATS = ("table", "json", "jsonl", "csv")
 
 
 @click.command("evaluate")
 @click.argument("events", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--at", "at", default=None, help="Evaluate as of this time (ISO 8601, Asia/Tokyo unless an offset is given; default: each contract's last event).")
 @click.option("--contract", default=None, help="Only this contract.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="table for people; json, jsonl and csv (one row per ruling) for programs.")
+@click.option("--all-grounds", is_flag=True,
+              help="In the table, also the grounds that do not apply (json, jsonl and csv always hold every ground considered).")
 @click.option("--keep-going", is_flag=True, help="Report every bad event and evaluate the rest.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: every core; one for a small input). The output is the same for any number.")
+@click.option("--scheduler", envvar="KIYAKU_SCHEDULER", default=None, metavar="tcp://HOST:8786",
+              help="Evaluate on this Dask cluster (default: $KIYAKU_SCHEDULER); every worker must read the event files.")
 @root_option
-def command(events: tuple[Path, ...], at: str | None, contract: str | None, fmt: str, keep_going: bool,
-            root: Path | None) -> None:
+def command(events: tuple[Path, ...], at: str | None, contract: str | None, fmt: str, all_grounds: bool,
+            keep_going: bool, jobs: int | None, scheduler: str | None, root: Path | None) -> None:
     """Replay contract event streams through the rules and print rulings with citations.
+
+    Contracts come in contract-id order. The input is read twice: first every event is checked
+    (nothing is printed if one is bad), then one contract at a time is evaluated and printed.
 
     \b
     Example:
       kiyaku evaluate examples/ts-cloudphone/unpaid-after-demand.jsonl
       kiyaku evaluate examples/*/*.jsonl --at 2025-07-01 --format json
+      kiyaku evaluate big.jsonl --format jsonl --jobs 8 > rulings.jsonl
     """
-    from kiyaku.replay.judge import Result, each_contract
-    from kiyaku.answers.table import write
+    from kiyaku.answers.table import Rendering, Sink
+    from kiyaku.errors import Finding, InputError
+    from kiyaku.replay import bulk
+    from kiyaku.replay.streams import file_inputs, index
 
     when = parse_at(at)
-    result = Result([])
-    # Output is spooled and only printed once every contract is done: a bad event found late
-    # leaves nothing half-written on stdout.
-    with tempfile.SpooledTemporaryFile(max_size=1 << 23, mode="w+", encoding="utf-8") as spool:
-        with reported():
-            chunks = each_contract(repo_root(root), list(events), result, when, contract, keep_going)
-            write(spool, chunks, fmt, lambda: result.notes)
-        for finding in result.errors:
+    errors: list[Finding] = []
+    notes: list[str] = []
+    with reported():
+        inputs = file_inputs(list(events))
+        located = index(inputs, errors, keep_going, only=contract)
+        for finding in errors:
             click.echo(str(finding), err=True)
-        for note in result.notes:
-            click.echo(f"note: {note}", err=True)
-        spool.seek(0)
-        shutil.copyfileobj(spool, sys.stdout)
-    if result.errors:
+        if contract is not None and not located:
+            raise InputError(Finding(", ".join(map(str, events)), None, f"no events for contract {contract!r}",
+                                     "check --contract against the `contract` field of the events"))
+        if scheduler:
+            bulk.readable_everywhere(inputs)
+        work = list(bulk.parts(inputs, located))
+        task = Rendering(str(repo_root(root)), fmt, all_grounds, when)
+        results = bulk.run(work, task, bulk.workers(jobs, sum(c.events for c in located)), scheduler)
+        sink = Sink(sys.stdout.buffer, fmt)
+        for part, (body, found) in progress(zip(work, results), desc="evaluating", unit="contract",
+                                            total=len(located), size=lambda done: len(done[0].contracts)):
+            sink.part(body)
+            notes.extend(found)
+        sink.close(notes)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    if errors:
         sys.exit(1)
