@@ -7,11 +7,14 @@ PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 
 .PHONY: demo test bench clean
 
+# Set-up is quiet: pip's -qq shows errors only (not the setuptools notice about editable installs, nor
+# warnings about the machine's own pip configuration); a failure still stops make with pip's message.
 $(BIN)/kiyaku: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "kiyaku needs Python 3.11 or 3.12 (durable_rules does not import on 3.13)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	@echo "setting up $(VENV) (Python: $(PYTHON))"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -qq --upgrade pip
+	@$(BIN)/pip install -qq -e '.[test]'
 	@touch $@
 
 demo: $(BIN)/kiyaku

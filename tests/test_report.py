@@ -291,7 +291,7 @@ def test_library_build_names_the_contract_and_its_version() -> None:
 @pytest.mark.parametrize("args, message", [
     (("--contract", "NOPE", "-o", "x.html"), "no events for contract 'NOPE'"),
     (("-o", "x.html"), "name one with --contract ID, or use --all"),
-    (("--contract", "SC-2001", "-o", "x.pdf"), "cannot tell the format"),
+    (("--contract", "SC-2001", "-o", "x.docx"), "cannot tell the format"),
     (("--all", "--contract", "SC-2001", "-o", "x"), "either --contract ID or --all"),
     (("--contract", "SC-2001", "--at", "July", "-o", "x.html"), "not an ISO 8601 time"),
 ])
