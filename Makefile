@@ -23,11 +23,12 @@ demo: $(BIN)/kiyaku
 	$(BIN)/kiyaku evaluate examples/*/*.jsonl --at 2025-07-10
 
 test: $(BIN)/kiyaku
-	@# The report tests render HTML in headless Chromium; as root, install it (and a Japanese font) when missing.
-	@command -v chromium >/dev/null || (test "$$(id -u)" = 0 && export DEBIAN_FRONTEND=noninteractive && \
+	@# The report tests render HTML and print PDFs in headless Chromium, with a Japanese font to embed;
+	@# as root, install both when either is missing.
+	@{ command -v chromium >/dev/null && fc-list 2>/dev/null | grep -q IPAMincho; } || (test "$$(id -u)" = 0 && export DEBIAN_FRONTEND=noninteractive && \
 		{ apt-get install -y --no-install-recommends chromium fonts-ipafont-mincho || \
 		  { apt-get update && apt-get install -y --no-install-recommends chromium fonts-ipafont-mincho; }; }) || \
-		echo "chromium is missing and could not be installed: the report tests will fail"
+		echo "chromium or fonts-ipafont-mincho is missing and could not be installed: the report tests will fail"
 	$(BIN)/python -m pytest -q
 
 bench: $(BIN)/kiyaku
