@@ -15,7 +15,7 @@ from kiyaku.asof import TOKYO, AsOf, now
 from kiyaku.errors import DefinitionError, KiyakuError
 from kiyaku.paths import Root
 
-__all__ = ["TOKYO", "AsOf", "Root", "as_of", "at_option", "load_terms_at", "locate", "parse_at", "repo_root",
+__all__ = ["TOKYO", "AsOf", "Root", "as_of", "at_option", "locate", "parse_at", "repo_root",
            "reported", "root_option", "stated"]
 
 
@@ -58,12 +58,6 @@ def locate(root: Path | None) -> Root:
 
 def repo_root(root: Path | None) -> Path:
     return locate(root).path
-
-
-def load_terms_at(root: Path | None):
-    from kiyaku.terms import load_terms
-
-    return load_terms(repo_root(root) / "terms")
 
 
 def as_of(value: str | None) -> AsOf:
