@@ -75,7 +75,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     where = tmp_path_factory.mktemp("readme") / "kiyaku"
     shutil.copytree(ROOT, where, ignore=shutil.ignore_patterns(
         ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis", "out"))
-    git = ["git", "-c", "user.name=kiyaku tests", "-c", "user.email=tests@kiyaku.invalid", "-c", "init.defaultBranch=main"]
+    git = ["git", "-c", "user.name=kiyaku tests", "-c", "user.email=tests@kiyaku.invalid",
+           "-c", "init.defaultBranch=main"]
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "the README's repository"],
                  ["update-ref", "refs/remotes/origin/main", "HEAD"]):
         subprocess.run(git + args, cwd=where, check=True, capture_output=True)

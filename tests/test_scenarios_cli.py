@@ -108,7 +108,8 @@ def test_json_gives_each_case_and_the_counts(tmp_path: Path) -> None:
     assert (report["ok"], report["counts"]) == (False, {"pass": 2, "total": 4, "fail": 1, "error": 1})
     assert report["root"] == {"path": str(ROOT), "origin": "--root"}
     failed = next(c for c in report["cases"] if c["status"] == "fail")
-    assert (failed["name"], failed["as_of"]) == ("A case that expects the wrong outcome fails", "2025-06-10T00:00:00+09:00")
+    assert (failed["name"], failed["as_of"]) == ("A case that expects the wrong outcome fails",
+                                                 "2025-06-10T00:00:00+09:00")
     assert failed["failures"][0]["difference"] == ["- outcome: not_grounds", "+ outcome: may_suspend"]
     error = next(c for c in report["cases"] if c["status"] == "error")
     assert error["as_of"] is None and "unknown event type 'service_begun'" in error["errors"][0]

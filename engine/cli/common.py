@@ -45,7 +45,8 @@ root_option = click.option(
 def at_option(what: str = "As of this time") -> Callable:
     """--at, with the one default every command shares: now (kiyaku.asof)."""
     return click.option("--at", "at", default=None,
-                        help=f"{what} (ISO 8601, Asia/Tokyo unless an offset is given; default: now, stated in the output).")
+                        help=f"{what} (ISO 8601, Asia/Tokyo unless an offset is given; default: now, "
+                             "stated in the output).")
 
 
 def locate(root: Path | None) -> Root:

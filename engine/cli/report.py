@@ -16,7 +16,8 @@ SUFFIXES = {".html": "html", ".htm": "html", ".pdf": "pdf", ".md": "md", ".markd
 @click.command("report")
 @click.argument("events", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--contract", default=None, help="The contract to report on (may be left out when the events hold only one).")
-@click.option("--all", "every", is_flag=True, help="One report per contract, and an index page (index.html for PDFs), into the folder -o names.")
+@click.option("--all", "every", is_flag=True,
+              help="One report per contract, and an index page (index.html for PDFs), into the folder -o names.")
 @at_option()
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="The report file (.html, .pdf or .md), or with --all the folder to write into.")

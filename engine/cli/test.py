@@ -48,8 +48,8 @@ def command(paths: tuple[Path, ...], junit: Path | None, match: str | None, verb
     if fmt == "json":
         _print_json(found, results, broken, failed)
     else:
-        _print_text(found, results, broken, verbose, "no scenario cases found" + (f" matching {match!r}" if match else "")
-                    if not cases and not broken else None)
+        nothing = "no scenario cases found" + (f" matching {match!r}" if match else "")
+        _print_text(found, results, broken, verbose, nothing if not cases and not broken else None)
     if failed:
         sys.exit(1)
 

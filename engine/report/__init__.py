@@ -83,7 +83,8 @@ def render_case(root: Path, case: Case, fmt: str) -> str | bytes:
 def render_index(root: Path, cases: list[Case], names: dict[str, str], fmt: str) -> str:
     """The index page of a `--all` run: one row per contract, linking to its report file. PDF reports get
     an HTML index: a browser opens the PDFs it links to, where links between PDF files would break."""
-    inputs = list({(f.path, f.sha256): f for c in cases for f in c.provenance.inputs}.values())
+    held = {(f.path, f.sha256): f for c in cases for f in c.provenance.inputs}
+    inputs = sorted(held.values(), key=lambda f: f.path)
     return render(root, "index", "html" if fmt == "pdf" else fmt, cases=cases, names=names, inputs=inputs)
 
 
