@@ -17,13 +17,12 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, BinaryIO, Iterable
 
 import orjson  # several times faster than json for the many rulings of a bulk run, same JSON
 
 from kiyaku.replay import bulk
-from kiyaku.replay.judge import Evaluated, reordered
+from kiyaku.replay.judge import Evaluated, notes
 from kiyaku.replay.rulings import Unmet
 from kiyaku.replay.streams import read
 
@@ -90,29 +89,23 @@ def write(out: BinaryIO, contracts: Iterable[Evaluated], fmt: str, all_grounds: 
 @dataclass(frozen=True)
 class Rendering:
     """The task `kiyaku evaluate` gives each part of its input (replay/bulk.py): read its contracts,
-    judge them, render their rulings. Returns the bytes and the notes on the contracts."""
+    judge them with the terms and rules sent (`definitions`), render their rulings. Returns the
+    bytes and the notes on the contracts."""
 
-    root: str
     fmt: str
     all_grounds: bool = False
     as_of: datetime | None = None
 
-    def definitions(self) -> Any:
-        from kiyaku import definitions
-
-        return definitions.load(Path(self.root))
-
-    def __call__(self, part: bulk.Part, definitions: Any = None) -> tuple[bytes, list[str]]:
-        judge = bulk.judge(self.root, definitions)
-        done, notes = [], []
+    def __call__(self, part: bulk.Part, definitions: Any) -> tuple[bytes, list[str]]:
+        judge = bulk.judge(definitions)
+        done, said = [], []
         for located in part.contracts:
             stream = read(part.inputs, located)
             if stream is None:
                 continue
-            if stream.reordered:
-                notes.append(reordered(stream.contract))
+            said.extend(f"contract {stream.contract}: {note}" for note in notes(stream))
             done.append(judge.evaluated(stream, self.as_of))
-        return render(done, self.fmt, self.all_grounds), notes
+        return render(done, self.fmt, self.all_grounds), said
 
 
 # --- JSON ----------------------------------------------------------------------------------------

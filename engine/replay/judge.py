@@ -88,12 +88,12 @@ def each_contract(root: Path, paths: list[Path], result: Result, as_of: datetime
     not the whole input. Errors and notes collect in `result`."""
     with Judge(root) as judge:
         for stream in streams(paths, result.errors, keep_going, only=contract):
-            if stream.reordered:
-                result.notes.append(reordered(stream.contract))
+            result.notes.extend(f"contract {stream.contract}: {note}" for note in notes(stream))
             yield judge.evaluated(stream, as_of)
 
 
-def reordered(contract: str) -> str:
-    """The note for a contract whose events were given out of time order."""
-    return (f"contract {contract}: events were not in time order in the input; "
-            "they were ordered by time (ties keep input order)")
+def notes(stream: Stream) -> list[str]:
+    """What a reader of a contract's rulings should know about how its input was read."""
+    if stream.reordered:
+        return ["events were not in time order in the input; they were ordered by time (ties keep input order)"]
+    return []
