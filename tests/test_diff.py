@@ -201,3 +201,21 @@ def test_a_ruling_no_change_reaches_is_inferred_only_when_one_change_could_have_
     groups, unattributed, _ = attribute([far], [one, two], (Book(), Book()))
     assert groups == [] and [[c.name for c in g.causes] for g in unattributed] == [["tax.rounding",
                                                                                     "late_interest.annual_rate"]]
+
+
+def test_a_large_events_file_is_compared_contract_by_contract_in_worker_processes(
+        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiyaku.replay import bulk
+
+    edit(repo / "terms" / "ts-cloudphone" / "parameters.yaml", '"2015-11-01": 6', '"2015-11-01": 3',
+         after="suspension.max_months:")
+    events = tmp_path / "breaches.jsonl"
+    events.write_text("".join(
+        json.dumps({"contract": f"TS-{n:03d}", "agreement": "ts-cloudphone", "time": "2025-02-01", "type": "breach",
+                    "id": "B1", "obligation": "ts-cloudphone:35.1"}) + "\n" for n in range(30)), "utf-8")
+    alone = json.loads(render(run(repo, events=[events], examples=[]), "json"))
+    monkeypatch.setattr(bulk, "ALONE", 0)  # share out even a small file
+    shared = json.loads(render(run(repo, events=[events], examples=[], jobs=2), "json"))
+    assert shared == alone
+    by_events = {r["contract"] for g in shared["groups"] for r in g["rulings"] if r["input"] == str(events)}
+    assert by_events == {f"TS-{n:03d}" for n in range(30)}  # each one's maximum period moved from 6 to 3 months

@@ -37,10 +37,10 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from kiyaku import citations
-from kiyaku.errors import DefinitionError, Finding, InputError
+from kiyaku.errors import DefinitionError, Finding, InputError, KiyakuError
 from kiyaku.change.lint import strings
 from kiyaku.paths import yaml_files
 from kiyaku.change.scenarios import Batch, display_path, evaluate_batches, load_suite
@@ -163,13 +163,12 @@ class Input:
     file: str
     line: int | None
     case: str | None
-    batch: Batch
+    batch: Batch | None = None  # a scenario case's events (an event file is read contract by contract)
+    path: Path | None = None  # an event file
 
 
 def inputs(base: Path, scenarios: list[Path], streams: list[Path], errors: list[Finding]) -> list[Input]:
     """Every scenario case under `scenarios` and every event file under `streams`."""
-    from kiyaku.yamlio import YamlSyntaxError, load_file
-
     out: list[Input] = []
     for path in yaml_files(p for p in scenarios if p.exists()):
         name = display_path(path, base)
@@ -190,22 +189,67 @@ def inputs(base: Path, scenarios: list[Path], streams: list[Path], errors: list[
             errors.append(Finding(str(p), None, "no such events file"))
     for path in files:
         name = display_path(path, base)
-        try:
-            if path.suffix == ".jsonl":
-                events = tuple((n, json.loads(line)) for n, line in
-                               enumerate(path.read_text("utf-8").splitlines(), 1) if line.strip())
-            else:
-                doc = load_file(path, name)
-                if not isinstance(doc, list):
-                    raise ValueError("an events YAML file holds a list of events")
-                events = tuple(zip(doc.item_lines, doc))
-        except (ValueError, YamlSyntaxError, OSError) as exc:
-            message = exc.finding.message if isinstance(exc, YamlSyntaxError) else str(exc)
-            errors.append(Finding(name, None, f"cannot read events: {message}"))
-            continue
-        if events:
-            out.append(Input(name, name, None, None, Batch(name, events, None)))
+        out.append(Input(name, name, None, None, path=path))
     return out
+
+
+@dataclass(frozen=True)
+class Comparing:
+    """The task of a part of an event file (replay/bulk.py): each contract judged with both sides'
+    terms and rules, and the rulings that moved. Returns the moves, the number of rulings on each
+    side, and what could not be evaluated (side, finding)."""
+
+    input: Input
+
+    def __call__(self, part: Any, shipped: tuple[Any, Any]) -> tuple[list[Move], int, int, list[tuple[int, Finding]]]:
+        from kiyaku.replay import bulk
+        from kiyaku.replay.streams import read
+
+        judges = [bulk.judge(d) for d in shipped]
+        moves: list[Move] = []
+        counts = [0, 0]
+        failed: list[tuple[int, Finding]] = []
+        for located in part.contracts:
+            stream = read(part.inputs, located)
+            if stream is None:
+                continue
+            found = []
+            for side, judge in enumerate(judges):
+                try:
+                    found.append(judge.rulings(stream))
+                except KiyakuError as exc:
+                    failed += [(side, f) for f in exc.findings]
+            if len(found) == 2:
+                counts = [counts[0] + len(found[0]), counts[1] + len(found[1])]
+                moves += compare(self.input, *found)
+        return moves, counts[0], counts[1], failed
+
+
+def compare_file(inp: Input, shipped: tuple[Any, Any], jobs: int | None = None,
+                 scheduler: str | None = None) -> tuple[list[Move], int, int, list[tuple[int | None, Finding]]]:
+    """An event file evaluated with both sides contract by contract (in worker processes or on a
+    cluster when it is large), so that memory holds a few contracts' rulings, not the file's."""
+    from kiyaku.replay import bulk
+    from kiyaku.replay.streams import file_inputs, index
+
+    sources = file_inputs([inp.path], names=[inp.file])
+    errors: list[Finding] = []
+    located = index(sources, errors, keep_going=True)
+    if errors:
+        return [], 0, 0, [(None, f) for f in errors]
+    if scheduler:
+        bulk.readable_everywhere(sources)
+    moves: list[Move] = []
+    counts = [0, 0]
+    failed: list[tuple[int | None, Finding]] = []
+    events = sum(c.events for c in located)
+    processes = 1 if events < bulk.ALONE else bulk.workers(jobs, events)  # a small file: here, at once
+    for found, a, b, bad in bulk.run(bulk.parts(sources, located, processes), Comparing(inp), shipped, processes,
+                                     scheduler):
+        moves += found
+        counts = [counts[0] + a, counts[1] + b]
+        failed += bad
+    return moves, counts[0], counts[1], failed
 
 
 # --- what changed in terms/ and rules/ ----------------------------------------------------------------
@@ -565,8 +609,11 @@ def _reaches(c: Change, m: Move, rule_ids: set[str], texts: set[str], cited: set
 # --- the whole run --------------------------------------------------------------------------------
 
 def run(root: Path, base: str | None = None, head: str | None = None, events: list[Path] = (),
-        scenarios: list[Path] | None = None, examples: list[Path] | None = None) -> Report:
-    """Build both sides, evaluate every input on each, and attribute every ruling that moved."""
+        scenarios: list[Path] | None = None, examples: list[Path] | None = None, jobs: int | None = None,
+        scheduler: str | None = None, shown: Callable[[Iterable[Input]], Iterable[Input]] = lambda i: i) -> Report:
+    """Build both sides, evaluate every input on each, and attribute every ruling that moved. Event
+    files are read contract by contract (over `jobs` worker processes, or on the Dask cluster at
+    `scheduler`, when large); `shown` wraps the inputs as they are evaluated (a progress bar)."""
     from kiyaku import definitions
 
     with sides(root, base, head) as (old, new):
@@ -574,25 +621,34 @@ def run(root: Path, base: str | None = None, head: str | None = None, events: li
         scenario_paths = scenarios if scenarios is not None else [new.root / "tests" / "scenarios"]
         example_paths = examples if examples is not None else [new.root / "examples"]
         found_inputs = inputs(new.root, scenario_paths, list(example_paths) + list(events), errors)
+        cases = [i for i in found_inputs if i.batch is not None]
         loaded = []
         results = []
         for side in (old, new):
             with _private_cache(side):
                 try:
-                    terms, book = definitions.load(side.root)
-                    loaded.append((terms, book))
-                    results.append(evaluate_batches(side.root, [i.batch for i in found_inputs]))
+                    loaded.append(definitions.load(side.root))
+                    results.append(evaluate_batches(side.root, [i.batch for i in cases]))
                 except DefinitionError as exc:
                     raise DefinitionError([_on_side(side, f) for f in exc.findings]) from None
         (old_terms, old_book), (new_terms, new_book) = loaded
         moves: list[Move] = []
         messages = [str(f) for f in errors]
-        for inp, a, b in zip(found_inputs, *results):
+        for inp, a, b in zip(cases, *results):
             if a.errors or b.errors:
                 for side, res in ((old, a), (new, b)):
                     messages += [f"{side.label}: {f}" for f in res.errors]
                 continue
             moves += compare(inp, a.rulings, b.rulings)
+        rulings = [sum(len(r.rulings) for r in results[0]), sum(len(r.rulings) for r in results[1])]
+        for inp in shown([i for i in found_inputs if i.path is not None]):
+            found, a, b, failed = compare_file(inp, tuple(loaded), jobs, scheduler)
+            if failed:
+                messages += [f"{side.label}: {f}" for i, f in failed for side in ((old, new) if i is None else
+                                                                                 ((old, new)[i],))]
+                continue
+            moves += found
+            rulings = [rulings[0] + a, rulings[1] + b]
         found = changes(old_terms, old_book, new_terms, new_book)
         groups, unattributed, used = attribute(moves, found, (old_book, new_book))
         titles = {}
@@ -601,8 +657,7 @@ def run(root: Path, base: str | None = None, head: str | None = None, events: li
                 titles[p] = provision_title((new_terms, old_terms), p)
         n_cases = sum(i.case is not None for i in found_inputs)
         counts = {"scenario_cases": n_cases, "event_files": len(found_inputs) - n_cases,
-                  "rulings_base": sum(len(r.rulings) for r in results[0]),
-                  "rulings_head": sum(len(r.rulings) for r in results[1]),
+                  "rulings_base": rulings[0], "rulings_head": rulings[1],
                   "changed": sum(m.change == "changed" for m in moves),
                   "added": sum(m.change == "added" for m in moves),
                   "removed": sum(m.change == "removed" for m in moves)}

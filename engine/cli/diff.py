@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kiyaku.cli.common import repo_root, reported, root_option
+from kiyaku.cli.progress import progress
 
 
 @click.command("diff")
@@ -24,9 +25,14 @@ from kiyaku.cli.common import repo_root, reported, root_option
 @click.option("--fail-on", "fail_on", type=click.Choice(["changed", "removed", "any"]), default=None,
               help="Exit 1 when a ruling changed, when one disappeared, or on any move or input that "
                    "could not be evaluated (default: never).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes for large event files (default: every core).")
+@click.option("--scheduler", envvar="KIYAKU_SCHEDULER", default=None, metavar="tcp://HOST:8786",
+              help="Evaluate large event files on this Dask cluster (default: $KIYAKU_SCHEDULER).")
 @root_option
 def command(base: str | None, head: str | None, events: tuple[Path, ...], scenarios: tuple[Path, ...],
-            examples: tuple[Path, ...], fmt: str, fail_on: str | None, root: Path | None) -> None:
+            examples: tuple[Path, ...], fmt: str, fail_on: str | None, jobs: int | None, scheduler: str | None,
+            root: Path | None) -> None:
     """Show which rulings move between two versions of terms/ and rules/, and why.
 
     BASE and HEAD are git revisions of the repository, or folders holding terms/ and rules/
@@ -47,7 +53,8 @@ def command(base: str | None, head: str | None, events: tuple[Path, ...], scenar
 
     with reported():
         report = run(repo_root(root), base, head, list(events),
-                     list(scenarios) if scenarios else None, list(examples) if examples else None)
+                     list(scenarios) if scenarios else None, list(examples) if examples else None, jobs, scheduler,
+                     shown=lambda files: progress(files, desc="diff", unit="file"))
     click.echo(render(report, fmt), nl=False)
     if report.fails(fail_on):
         sys.exit(1)

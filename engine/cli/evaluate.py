@@ -23,7 +23,7 @@ FORMATS = ("table", "json", "jsonl", "csv")
               help="In the table, also the grounds that do not apply (json, jsonl and csv always hold every ground considered).")
 @click.option("--keep-going", is_flag=True, help="Report every bad event and evaluate the rest.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: every core; one for a small input). The output is the same for any number.")
+              help="Worker processes (default: every core, or one for a small input). The output is the same for any number.")
 @click.option("--scheduler", envvar="KIYAKU_SCHEDULER", default=None, metavar="tcp://HOST:8786",
               help="Evaluate on this Dask cluster (default: $KIYAKU_SCHEDULER); every worker must read the event files.")
 @root_option
@@ -40,6 +40,7 @@ def command(events: tuple[Path, ...], at: str | None, contract: str | None, fmt:
       kiyaku evaluate examples/*/*.jsonl --at 2025-07-01 --format json
       kiyaku evaluate big.jsonl --format jsonl --jobs 8 > rulings.jsonl
     """
+    from kiyaku import definitions
     from kiyaku.answers.table import Rendering, Sink
     from kiyaku.errors import Finding, InputError
     from kiyaku.replay import bulk
@@ -58,9 +59,10 @@ def command(events: tuple[Path, ...], at: str | None, contract: str | None, fmt:
                                      "check --contract against the `contract` field of the events"))
         if scheduler:
             bulk.readable_everywhere(inputs)
-        work = list(bulk.parts(inputs, located))
-        task = Rendering(str(repo_root(root)), fmt, all_grounds, when)
-        results = bulk.run(work, task, bulk.workers(jobs, sum(c.events for c in located)), scheduler)
+        processes = bulk.workers(jobs, sum(c.events for c in located))
+        work = list(bulk.parts(inputs, located, processes))
+        results = bulk.run(work, Rendering(fmt, all_grounds, when), definitions.load(repo_root(root)), processes,
+                           scheduler)
         sink = Sink(sys.stdout.buffer, fmt)
         for part, (body, found) in progress(zip(work, results), desc="evaluating", unit="contract",
                                             total=len(located), size=lambda done: len(done[0].contracts)):

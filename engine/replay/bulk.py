@@ -18,7 +18,6 @@ import os
 import threading
 from collections import deque
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from kiyaku.errors import Finding, InputError, KiyakuError
@@ -26,9 +25,10 @@ from kiyaku.replay.streams import STDIN, Input, JsonLines, Located
 
 T = TypeVar("T")
 
-PART_EVENTS = 4_000  # events a part holds, about: enough to make a task worth sending, small to keep in flight
+PART_EVENTS = 4_000  # events a part holds at most, about: worth sending, small enough to keep a few in flight
 IN_FLIGHT = 2  # parts per worker sent ahead, so that no worker waits while the next part is sent
-ALONE = 20_000  # events below which one process does it all: starting workers would cost more
+ALONE = 20_000  # events below which one process does it all by default: starting workers would cost more
+KEPT_JUDGES = 2  # judges a process keeps (both sides of a diff)
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,11 @@ class Part:
     contracts: tuple[Located, ...]
 
 
-def parts(inputs: Iterable[Input], located: Iterable[Located], size: int = PART_EVENTS) -> Iterator[Part]:
-    """The contracts in runs of about `size` events, in the order given."""
+def parts(inputs: Iterable[Input], located: list[Located], jobs: int = 1) -> Iterator[Part]:
+    """The contracts in runs of about PART_EVENTS events, in the order given; smaller for a small input,
+    so that each of `jobs` workers gets several parts to do."""
     inputs = tuple(inputs)
+    size = min(PART_EVENTS, max(1, sum(one.events for one in located) // (4 * jobs)))
     batch: list[Located] = []
     events = 0
     for one in located:
@@ -55,36 +57,43 @@ def parts(inputs: Iterable[Input], located: Iterable[Located], size: int = PART_
 
 
 def workers(jobs: int | None, events: int) -> int:
-    """How many processes to use: `jobs` (default: every core this process may run on), but one when
+    """How many processes to use: `jobs`; by default every core this process may run on, or one when
     the input is too small to be worth sharing out."""
-    if jobs is None:
-        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return 1 if events < ALONE else max(1, jobs)
+    if jobs is not None:
+        return max(1, jobs)
+    if events < ALONE:
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def run(work: Iterable[Part], task: Callable[..., T], jobs: int = 1, scheduler: str | None = None) -> Iterator[T]:
-    """`task(part)` for every part, in order: here (one job), in `jobs` worker processes, or on the
-    Dask cluster whose scheduler is at `scheduler` (`tcp://host:8786`)."""
+def run(work: Iterable[Part], task: Callable[[Part, Any], T], shipped: Any, jobs: int = 1,
+        scheduler: str | None = None) -> Iterator[T]:
+    """`task(part, shipped)` for every part, in order: here (one job), in `jobs` worker processes, or
+    on the Dask cluster whose scheduler is at `scheduler` (`tcp://host:8786`). `shipped` is what the
+    task needs besides its parts (checked terms and rules), sent to each worker once: a worker needs
+    kiyaku installed and the inputs readable, not the terms repository."""
     if scheduler:
-        return _on_cluster(work, task, scheduler)
+        return _on_cluster(work, task, shipped, scheduler)
     if jobs <= 1:
-        return (task(p) for p in work)
-    return _in_processes(work, task, jobs)
+        return (task(p, shipped) for p in work)
+    return _in_processes(work, task, shipped, jobs)
 
 
-def _in_processes(work: Iterable[Part], task: Callable[..., T], jobs: int) -> Iterator[T]:
+def _in_processes(work: Iterable[Part], task: Callable[[Part, Any], T], shipped: Any, jobs: int) -> Iterator[T]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # spawn, not fork: a worker starts from a clean interpreter (no inherited durable state or threads)
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_receive, initargs=(shipped,))
     try:
-        yield from _in_order(lambda p: pool.submit(_Guarded(task), p), work, IN_FLIGHT * jobs)
+        guarded = _Guarded(task)
+        yield from _in_order(lambda p: pool.submit(guarded, p), work, IN_FLIGHT * jobs)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _on_cluster(work: Iterable[Part], task: Callable[..., T], scheduler: str) -> Iterator[T]:
+def _on_cluster(work: Iterable[Part], task: Callable[[Part, Any], T], shipped: Any, scheduler: str) -> Iterator[T]:
     try:
         from distributed import Client
     except ImportError:
@@ -96,12 +105,10 @@ def _on_cluster(work: Iterable[Part], task: Callable[..., T], scheduler: str) ->
         raise InputError(Finding("--scheduler", None, f"no Dask scheduler answers at {scheduler}: {exc}",
                                  "start one (dask scheduler) and its workers, or check the address")) from None
     try:
-        # What the task needs besides its part (the checked terms and rules) goes to every worker once:
-        # workers need only kiyaku installed, not the terms repository.
-        definitions = client.scatter(task.definitions(), broadcast=True, hash=False)
+        sent = client.scatter(shipped, broadcast=True, hash=False)
         ahead = IN_FLIGHT * max(1, len(client.scheduler_info().get("workers", {})))
         guarded = _Guarded(task)
-        yield from _in_order(lambda p: client.submit(guarded, p, definitions, pure=False), work, ahead)
+        yield from _in_order(lambda p: client.submit(guarded, p, sent, pure=False), work, ahead)
     finally:
         client.close()
 
@@ -116,16 +123,23 @@ def _in_order(submit: Callable[[Part], Any], work: Iterable[Part], ahead: int) -
         yield _unwrap(waiting.popleft().result())
 
 
+_received: list[Any] = []  # in a worker process: what the task needs besides its parts
+
+
+def _receive(shipped: Any) -> None:
+    _received[:] = [shipped]
+
+
 class _Guarded:
     """Runs a task in a worker and hands a domain error back as data (its findings are rebuilt on this
     side: they do not survive pickling as an exception)."""
 
-    def __init__(self, task: Callable[..., Any]) -> None:
+    def __init__(self, task: Callable[[Part, Any], Any]) -> None:
         self.task = task
 
-    def __call__(self, part: Part, definitions: Any = None) -> tuple[str, Any]:
+    def __call__(self, part: Part, shipped: Any = None) -> tuple[str, Any]:
         try:
-            return "ok", self.task(part, definitions)
+            return "ok", self.task(part, shipped if shipped is not None else _received[0])
         except KiyakuError as exc:
             return type(exc).__name__, exc.findings
 
@@ -152,18 +166,19 @@ def readable_everywhere(inputs: Iterable[Input]) -> None:
 _local = threading.local()  # one judge per thread: durable is not thread-safe
 
 
-def judge(root: str, definitions: Any = None) -> Any:
-    """The judge of this worker (built on its first task, kept for the next): over the definitions
-    sent to it (terms and rules), or those of the repository at `root`."""
+def judge(definitions: tuple[Any, Any]) -> Any:
+    """The judge over these checked terms and rules in this worker (built on its first task, kept for
+    the next)."""
     from kiyaku.replay.judge import Judge
 
     kept = getattr(_local, "judges", None)
     if kept is None:
         kept = _local.judges = {}
-    key = (root, id(definitions))
-    found = kept.get(key)
+    found = kept.get(id(definitions))
     if found is None or found[0] is not definitions:
-        found = kept[key] = (definitions, Judge.of(*definitions) if definitions else Judge(Path(root)))
+        while len(kept) >= KEPT_JUDGES:  # the oldest goes (a long-lived process meets many definitions)
+            kept.pop(next(iter(kept)))[1].close()
+        found = kept[id(definitions)] = (definitions, Judge.of(*definitions))
     return found[1]
 
 

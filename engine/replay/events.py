@@ -101,13 +101,13 @@ def _json(text: str, file: str, line: int) -> Any:
                                  "JSON Lines: one event object per line")) from None
 
 
-def _yaml_records(path: Path) -> list[tuple[int, Any]]:
+def _yaml_records(path: Path, name: str | None = None) -> list[tuple[int, Any]]:
     try:
-        doc = load_file(path)
+        doc = load_file(path, name)
     except YamlSyntaxError as exc:
         raise InputError(exc.finding) from None
     if not isinstance(doc, list):
-        raise InputError(Finding(str(path), getattr(doc, "line", None), "an events YAML file holds a list of events",
+        raise InputError(Finding(name or str(path), getattr(doc, "line", None), "an events YAML file holds a list of events",
                                  "write each event as a `- contract: …` item"))
     return list(zip(doc.item_lines, doc))
 

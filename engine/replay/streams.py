@@ -61,12 +61,13 @@ class Located:
 # --- inputs ------------------------------------------------------------------------------------------
 
 class JsonLines:
-    """A JSON Lines file (or standard input, kept in a temporary file so that it can be read again)."""
+    """A JSON Lines file (or standard input, kept in a temporary file so that it can be read again),
+    named in messages as given, or by `name`."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.name = str(path)
+    def __init__(self, path: Path | str, name: str | None = None) -> None:
+        self.name = name or str(path)
         # read by its absolute path, which a worker started elsewhere (another folder) still finds
-        self.path = _kept_stdin() if self.name == STDIN else os.path.abspath(self.name)
+        self.path = _kept_stdin() if str(path) == STDIN else os.path.abspath(path)
         self.base = Path(self.name).name
 
     def scan(self) -> Iterator[tuple[int, int, int, Any]]:
@@ -122,20 +123,23 @@ class Listed:
 Input = JsonLines | Listed
 
 
-def file_inputs(paths: Iterable[Path]) -> list[Input]:
-    """Event files as inputs: YAML files are read whole (they are small), JSON Lines when scanned."""
-    return [_YamlFile(p) if Path(p).suffix in (".yaml", ".yml") else JsonLines(p) for p in paths]
+def file_inputs(paths: Iterable[Path], names: Iterable[str] | None = None) -> list[Input]:
+    """Event files as inputs (named in messages by `names`, or as given): YAML files are read whole
+    (they are small), JSON Lines a line at a time."""
+    paths = list(paths)
+    return [_YamlFile(p, n) if Path(p).suffix in (".yaml", ".yml") else JsonLines(p, n)
+            for p, n in zip(paths, names or [None] * len(paths))]
 
 
 class _YamlFile(Listed):
-    def __init__(self, path: Path) -> None:
-        super().__init__(str(path), [])
+    def __init__(self, path: Path, name: str | None = None) -> None:
+        super().__init__(name or str(path), [])
         self.path = Path(path)
 
     def scan(self) -> Iterator[tuple[int, int, int, Any]]:
         if not self.path.is_file():
             raise InputError(Finding(self.name, None, "no such events file", "give a .jsonl or .yaml file"))
-        self.records = _yaml_records(self.path)
+        self.records = _yaml_records(self.path, self.name)
         return super().scan()
 
 
