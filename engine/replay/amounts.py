@@ -9,7 +9,7 @@ Every agreement goes through the same code; what differs is in its parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Callable
 
 from kiyaku.replay import money
@@ -33,7 +33,7 @@ class Context:
     index: Any = None
 
     def params(self, on: datetime) -> money.Params:
-        return money.Params.of(self.agreement, on.date())
+        return _params(self.agreement, on.date())
 
     def _candidates(self, type_: str, fields: dict[str, Any]) -> list[Fact]:
         if self.index is None:
@@ -49,6 +49,19 @@ class Context:
 
     def latest(self, type_: str, until: datetime) -> Fact | None:
         return next((f for f in reversed(self._candidates(type_, {})) if f.time <= until), None)
+
+
+_kept_params: dict[tuple[int, date], tuple[Agreement, money.Params]] = {}
+
+
+def _params(agreement: Agreement, on: date) -> money.Params:
+    """The agreement's parameters in force on a day, worked out once per day (many sums share a day)."""
+    found = _kept_params.get((id(agreement), on))
+    if found is None or found[0] is not agreement:
+        if len(_kept_params) > 4096:
+            _kept_params.clear()
+        found = _kept_params[(id(agreement), on)] = (agreement, money.Params.of(agreement, on))
+    return found[1]
 
 
 def _outage_end(outage: Fact, ctx: Context) -> datetime:

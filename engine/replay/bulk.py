@@ -14,6 +14,7 @@ whatever source the part carries (see `Part.inputs`).
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from collections import deque
@@ -75,8 +76,24 @@ def run(work: Iterable[Part], task: Callable[[Part, Any], T], shipped: Any, jobs
     if scheduler:
         return _on_cluster(work, task, shipped, scheduler)
     if jobs <= 1:
+        _for_bulk_work()
         return (task(p, shipped) for p in work)
     return _in_processes(work, task, shipped, jobs)
+
+
+def _for_bulk_work() -> None:
+    """Tune this process's garbage collector for evaluating many contracts: what is loaded by now (the
+    terms and rules, modules) is never scanned again, and a collection waits for 50,000 new objects
+    instead of 700. A replay makes many small objects and almost no reference cycles, so that the
+    default collector spends a sixth of the time walking a contract's facts; once per process."""
+    global _tuned
+    if not _tuned:
+        _tuned = True
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
+
+
+_tuned = False
 
 
 def _in_processes(work: Iterable[Part], task: Callable[[Part, Any], T], shipped: Any, jobs: int) -> Iterator[T]:
@@ -128,6 +145,7 @@ _received: list[Any] = []  # in a worker process: what the task needs besides it
 
 def _receive(shipped: Any) -> None:
     _received[:] = [shipped]
+    _for_bulk_work()
 
 
 class _Guarded:
@@ -138,6 +156,7 @@ class _Guarded:
         self.task = task
 
     def __call__(self, part: Part, shipped: Any = None) -> tuple[str, Any]:
+        _for_bulk_work()  # a Dask worker's first task (a process pool's workers did it on starting)
         try:
             return "ok", self.task(part, shipped if shipped is not None else _received[0])
         except KiyakuError as exc:

@@ -7,7 +7,7 @@ import heapq
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, time
+from datetime import date, datetime, timedelta, time
 from typing import Any, Iterator
 
 from kiyaku.replay.events import TOKYO, Event, Stream, parse_time
@@ -267,13 +267,13 @@ def due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
     """When a clock started by `fact` comes due, in event time."""
     at = clock.at
     if "days_before" in at:  # 「N日前までに」: due at 00:00 of the first of the N whole days before the date
-        value = agreement.parameters[at["days"]].at(fact.time.date())
+        value = param_at(agreement, at["days"], fact.time.date())
         day = datetime.fromisoformat(fact.data[at["days_before"]]).date()
         return datetime.combine(day - timedelta(days=int(value[1])), time(), TOKYO) if value else None
     if "day_after" in at:
         day = datetime.fromisoformat(fact.data[at["day_after"]]).date() + timedelta(days=1)
         if "days" in at:  # a period of N days counted from that day has passed
-            value = agreement.parameters[at["days"]].at(day)
+            value = param_at(agreement, at["days"], day)
             if not value:
                 return None
             day += timedelta(days=int(value[1]))
@@ -281,10 +281,24 @@ def due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
     start = fact.time if at.get("hours_after", at.get("months_after")) == "time" else \
         parse_time(fact.data[at.get("hours_after") or at.get("months_after")])
     if "hours" in at:
-        value = agreement.parameters[at["hours"]].at(start.date())
+        value = param_at(agreement, at["hours"], start.date())
         return start + timedelta(hours=int(value[1])) if value else None
-    value = agreement.parameters[at["months"]].at(start.date())
+    value = param_at(agreement, at["months"], start.date())
     return _add_months(start, int(value[1])) if value else None
+
+
+_kept_values: dict[tuple[int, str, date], tuple[Any, Any]] = {}
+
+
+def param_at(agreement: Any, name: str, day: date) -> tuple[date, Any] | None:
+    """A parameter's (effective date, value) in force on a day, remembered: every clock asks."""
+    key = (id(agreement), name, day)
+    found = _kept_values.get(key)
+    if found is None or found[0] is not agreement:
+        if len(_kept_values) > 1 << 14:
+            _kept_values.clear()
+        found = _kept_values[key] = (agreement, agreement.parameters[name].at(day))
+    return found[1]
 
 
 def _add_months(start: datetime, months: int) -> datetime:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from kiyaku.replay import amounts
-from kiyaku.replay.evaluator import Fact, Instance, Outcome
+from kiyaku.replay.evaluator import Fact, Instance, Outcome, param_at
 from kiyaku.rules.model import Ground
 from kiyaku.terms import Terms
 
@@ -201,17 +201,35 @@ def _judge(inst: Instance, agreement: Any, g: Ground) -> dict[str, Any]:
             f"the text of {agreement.id} in force on {inst.start.date()} ({label}) is not in the corpus; "
             f"the first version held takes effect {next(v for v in agreement.versions if v.has_text).effective}"))
         return base
+    found = _in_version(g, agreement, version, inst.status == "ended")
+    if found is not None:
+        base.update(status=found[0], missing=found[1])
+    return base
+
+
+_kept_verdicts: dict[tuple[int, int, str, bool], tuple[Ground, tuple[str, str] | None]] = {}
+
+
+def _in_version(g: Ground, agreement: Any, version: Any, ended: bool) -> tuple[str, str] | None:
+    """What a version of the terms makes of a ground's provisions (status, why), if anything: worked
+    out once per ground and version, not once per instance."""
+    key = (id(g), id(agreement), version.id, ended)
+    found = _kept_verdicts.get(key)
+    if found is not None and found[0] is g:
+        return found[1]
+    verdict = None
     for ref in g.cites[agreement.id]:
         p = agreement.provisions[ref]
         if not p.in_version(version):
-            base.update(status="not_in_version", missing=f"{ref} is not in force in {version.label}")
-            return base
-        if not p.text_in_corpus and base["status"] != "ended":
-            base.update(status="undetermined", missing=(
+            verdict = ("not_in_version", f"{ref} is not in force in {version.label}")
+            break
+        if not p.text_in_corpus and not ended:
+            verdict = ("undetermined", (
                 f"the wording of {ref} in {version.label} is not in the corpus "
                 f"({', '.join(c.reference or '' for c in version.changes if c.provision == ref)}): "
                 "whether this ground applies cannot be decided from the terms we hold"))
-    return base
+    _kept_verdicts[key] = (g, verdict)
+    return verdict
 
 
 def _period(g: Ground, agreement: Any, at: datetime) -> dict[str, Any]:
@@ -219,7 +237,7 @@ def _period(g: Ground, agreement: Any, at: datetime) -> dict[str, Any]:
     if "until" in g.period:
         out["until"] = g.period["until"]
     if "max_months" in g.period:
-        value = agreement.parameters[g.period["max_months"]].at(at.date())
+        value = param_at(agreement, g.period["max_months"], at.date())
         if value:
             out["max_months"] = value[1]
     return out

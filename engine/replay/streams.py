@@ -23,7 +23,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, BinaryIO, Iterable, Iterator, Sequence
 
 import orjson
 
@@ -69,6 +69,10 @@ class JsonLines:
         # read by its absolute path, which a worker started elsewhere (another folder) still finds
         self.path = _kept_stdin() if str(path) == STDIN else os.path.abspath(path)
         self.base = Path(self.name).name
+        self._file: BinaryIO | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_file": None}  # an open file does not travel to a worker
 
     def scan(self) -> Iterator[tuple[int, int, int, Any]]:
         """(start, end, line, raw event) of every record, with its byte range."""
@@ -82,10 +86,11 @@ class JsonLines:
                     yield start, offset, n, self._parse(data, n)
 
     def read(self, span: Span) -> Iterator[tuple[int, Any]]:
-        """(line, raw event) of the records of a span, read again."""
-        with open(self.path, "rb") as f:
-            f.seek(span.start)
-            data = f.read(span.end - span.start)
+        """(line, raw event) of the records of a span, read again (the file is kept open between reads)."""
+        if self._file is None:
+            self._file = open(self.path, "rb")  # noqa: SIM115 - closed with the input, or when it is dropped
+        self._file.seek(span.start)
+        data = self._file.read(span.end - span.start)
         lines = data.split(b"\n")
         if not lines[-1]:
             lines.pop()
@@ -280,8 +285,21 @@ def _in_time_order(events: list[Event]) -> list[Event]:
 
 def _event(raw: dict[str, Any], source: Input, line: int, seq: int) -> Event:
     fields = {f: v for f, v in raw.items() if f != "contract" and f != "time" and f != "type" and f != "id"}
-    return Event(raw["contract"], parse_time(raw["time"]), raw["type"],
+    return Event(raw["contract"], _time(raw["time"]), raw["type"],
                  raw.get("id") or f"{raw['type']}@{source.base}:{line}", fields, source.name, line, seq)
+
+
+_times: dict[str, Any] = {}
+
+
+def _time(text: str) -> Any:
+    """parse_time, remembered: the same times (days, most often) recur all through a large input."""
+    found = _times.get(text)
+    if found is None:
+        if len(_times) > 1 << 16:
+            _times.clear()
+        found = _times[text] = parse_time(text)
+    return found
 
 
 # --- the second pass ------------------------------------------------------------------------------------
