@@ -71,3 +71,15 @@ def parse_day(value: str | None) -> date:
         return date.fromisoformat(value[:10])
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD", param_hint="--at") from None
+
+
+db_option = click.option(
+    "--db", default=None, metavar="PATH|URL",
+    help="The case store: a SQLite file or a postgresql:// URL (default: $KIYAKU_DB, then kiyaku.db here).")
+
+
+def store_name(db: str | None) -> str:
+    """The store to use: --db, $KIYAKU_DB, or kiyaku.db in the working directory."""
+    from kiyaku.store import DEFAULT, configured
+
+    return configured(db) or DEFAULT

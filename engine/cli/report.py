@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import click
 
-from kiyaku.cli.common import TOKYO, parse_at, repo_root, reported, root_option
+from kiyaku.cli.common import TOKYO, db_option, parse_at, repo_root, reported, root_option, store_name
 
 SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
 
 
 @click.command("report")
-@click.argument("events", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("events", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--contract", default=None, help="The contract to report on (may be left out when the events hold only one).")
 @click.option("--all", "every", is_flag=True, help="One report per contract, and an index page, into the folder -o names.")
 @click.option("--at", "at", default=None, help="As of this time (ISO 8601, Asia/Tokyo unless an offset is given; default: the contract's last event).")
@@ -23,50 +24,87 @@ SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
               help="Output format (default: from -o's extension; html with --all).")
 @click.option("--produced-at", default=None,
               help="Print this production time in the report (ISO 8601, or `now`). Left out by default, so that the same inputs give a byte-identical report.")
+@db_option
 @root_option
 def command(events: tuple[Path, ...], contract: str | None, every: bool, at: str | None, output: Path,
-            fmt: str | None, produced_at: str | None, root: Path | None) -> None:
+            fmt: str | None, produced_at: str | None, db: str | None, root: Path | None) -> None:
     """Write a case report: the contract, a timeline of its events, every ruling with the clauses
     quoted, notice duties, the arithmetic of amounts, and how the report was produced.
+
+    The events come from EVENTS files, or without them from the case store (--db, $KIYAKU_DB, or
+    kiyaku.db here).
 
     \b
     Example:
       kiyaku report examples/smacom/*.jsonl --contract SC-2001 -o SC-2001.html
       kiyaku report examples/*/*.jsonl --contract TS-1001 --at 2025-07-10 -o TS-1001.md
       kiyaku report --all examples/*/*.jsonl -o reports-out/
+      kiyaku report --db kiyaku.db --contract SC-2001 -o SC-2001.html
     """
     if every and contract:
         raise click.UsageError("give either --contract ID or --all, not both")
+    if events and db:
+        raise click.UsageError("give EVENTS files or --db, not both")
     when = parse_at(at)
     stamp = _produced_at(produced_at)
     fmt = fmt or ("html" if every else _format_of(output))
     base = repo_root(root)
     with reported():
+        build = partial(_from_files, list(events)) if events else partial(_from_store, store_name(db))
         if every:
-            _write_every(base, list(events), when, stamp, output, fmt)
+            _write_every(base, build, when, stamp, output, fmt)
         else:
-            _write_one(base, list(events), when, stamp, contract, output, fmt)
+            _write_one(base, build, when, stamp, contract, output, fmt)
 
 
-def _write_one(base: Path, events: list[Path], when: datetime | None, stamp: datetime | None,
+def _from_files(events: list[Path], base: Path, when: datetime | None, contract: str | None,
+                stamp: datetime | None) -> list:
+    from kiyaku import report
+
+    if contract == "":
+        contract = _only_contract(events)
+    return report.build(base, events, when, contract, stamp)
+
+
+def _from_store(db: str, base: Path, when: datetime | None, contract: str | None, stamp: datetime | None) -> list:
+    """Cases from the store: the contract's events found by index, the store named as their input."""
+    from kiyaku import report
+    from kiyaku.report.provenance import InputFile
+    from kiyaku.store import open_store
+    from kiyaku.store.decisions import events_sha256
+    from kiyaku.store.events import contract_ids, stream
+
+    with open_store(db) as store:
+        ids = contract_ids(store)
+        if contract == "":
+            if len(ids) != 1:
+                raise click.UsageError(f"the store holds {len(ids)} contracts: name one with --contract ID, or use --all")
+            contract = ids[0]
+        found = {cid: stream(store, cid) for cid in ([contract] if contract else ids)}
+        inputs = {cid: (InputFile(f"{store.name} (store)", events_sha256(records), len(records)),)
+                  for cid, (_, records) in found.items()}
+    streams = {cid: s for cid, (s, _) in found.items()}
+    return report.build_from(base, streams, lambda s: inputs[s.contract], when, contract, stamp)
+
+
+def _write_one(base: Path, build, when: datetime | None, stamp: datetime | None,
                contract: str | None, output: Path, fmt: str) -> None:
     from kiyaku import report
 
     if not output.parent.is_dir():
         raise click.BadParameter(f"folder {output.parent} does not exist", param_hint="-o")
-    if contract is None:
-        contract = _only_contract(events)
-    cases = report.build(base, events, when, contract, stamp)
+    # "" asks for the only contract of the input.
+    cases = build(base, when, "" if contract is None else contract, stamp)
     _echo_notes(cases)
     report.write_all({output: report.render_case(base, cases[0], fmt)})
     click.echo(f"wrote {output}", err=True)
 
 
-def _write_every(base: Path, events: list[Path], when: datetime | None, stamp: datetime | None,
+def _write_every(base: Path, build, when: datetime | None, stamp: datetime | None,
                  output: Path, fmt: str) -> None:
     from kiyaku import report
 
-    cases = report.build(base, events, when, None, stamp)
+    cases = build(base, when, None, stamp)
     _echo_notes(cases)
     names = report.file_names([c.contract for c in cases], fmt)
     # Everything is rendered before anything is written, so a template error writes nothing.
