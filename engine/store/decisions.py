@@ -21,7 +21,7 @@ import orjson
 import sqlalchemy as sa
 
 from kiyaku.errors import Finding, InputError
-from kiyaku.replay.events import Record
+from kiyaku.replay.events import Record, Stream, streams_of
 from kiyaku.store import snapshot
 from kiyaku.store.connect import Store
 from kiyaku.store.schema import decisions, definitions
@@ -48,6 +48,12 @@ class Decision:
 
     def records(self) -> list[Record]:
         return [(e["source"], e["line"], e["event"]) for e in self.events]
+
+    def stream(self) -> Stream:
+        """The contract's stream as evaluated then, validated again by the loader."""
+        from kiyaku.store.events import listed
+
+        return next(streams_of(listed(self.records()), []))
 
     def summary(self) -> dict[str, Any]:
         """The fields a listing shows (no answer JSON, no events)."""
