@@ -88,3 +88,9 @@ def store_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "kiyaku.db")
     return request.getfixturevalue("postgres").new_database()
+
+
+@pytest.fixture
+def postgres_or_none(request, store_url):
+    """The PostgreSQL cluster when the test runs on it (to act on the server directly), else None."""
+    return request.getfixturevalue("postgres") if store_url.startswith("postgresql") else None

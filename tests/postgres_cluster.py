@@ -49,9 +49,13 @@ class Cluster:
     def execute(self, database_url: str, sql: str) -> None:
         import psycopg
 
-        dbname = database_url.split("/")[-1].split("?")[0]
+        dbname = self.database_name(database_url)
         with psycopg.connect(host=str(self.dir), user="postgres", dbname=dbname, autocommit=True) as conn:
             conn.execute(sql)
+
+    @staticmethod
+    def database_name(database_url: str) -> str:
+        return database_url.split("?")[0].rsplit("/", 1)[1]
 
     def stop(self) -> None:
         try:
