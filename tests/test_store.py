@@ -232,3 +232,12 @@ def test_an_older_store_is_upgraded_in_place(store_url):
 
 def test_the_schema_version_is_the_newest_migration():
     assert schema.head() == schema.SCHEMA
+
+
+def test_the_store_commands_have_help_and_the_readme_shows_them():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    for args in (["ingest"], ["log"], ["log", "show"], ["log", "replay"]):
+        result = kiyaku(*args, "--help")
+        assert result.exit_code == 0 and "Example:" in result.output
+        assert f"kiyaku {' '.join(args)} " in readme
+    assert "postgresql://" in readme and "kiyaku ask can-suspend --contract SC-2001" in readme

@@ -58,12 +58,12 @@ def _print(found, fmt: str) -> None:
             writer.writerow(row | {"citations": " ".join(row["citations"])})
     else:
         out.write(f"{'decision':<8}  {'asked at':<19}  {'by':<10}  {'question':<13}  {'contract':<10}  "
-                  f"{'as of':<22}  {'answer':<12}  {'amount':>9}  citations\n")
+                  f"{'as of':<23}  {'answer':<12}  {'amount':>9}  citations\n")
         for d in found:
             amount = "" if d.amount is None else f"{d.amount:,}"
             asked = d.asked_at.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M:%S")
             out.write(f"{d.id[:8]:<8}  {asked:<19}  {d.asked_by:<10}  {d.question:<13}  {d.contract:<10}  "
-                      f"{_when(d.as_of):<22}  {d.answer or '—':<12}  {amount:>9}  {', '.join(d.citations)}\n")
+                      f"{_when(d.as_of):<23}  {d.answer or '—':<12}  {amount:>9}  {', '.join(d.citations)}\n")
 
 
 def _when(value: str | None) -> str:
