@@ -84,6 +84,11 @@ def _record(store, base: Path, answer: dict, text: str, user: str | None, record
 
     from kiyaku.store import decisions
 
-    decision = decisions.new_decision(base, answer, text, user or getpass.getuser(), records)
+    if not user:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):  # no login name (a container without a passwd entry)
+            user = "unknown"
+    decision = decisions.new_decision(base, answer, text, user, records)
     decisions.record(store, decision, base)
     click.echo(f"decision {decision.id} recorded in {store.name}", err=True)

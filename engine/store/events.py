@@ -14,7 +14,6 @@ import hashlib
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from itertools import groupby
 from typing import Any, Callable, Iterable, Iterator
 
 import orjson
@@ -63,16 +62,26 @@ def stream(store: Store, contract: str) -> tuple[Stream, list[Record]]:
 
 def streams(store: Store, errors: list[Finding], keep_going: bool = False,
             contract: str | None = None) -> Iterator[Stream]:
-    """Every contract's stream (or one), in contract id order, reading one contract at a time."""
-    query = sa.select(events.c.contract, events.c.source, events.c.line, events.c.body) \
-        .order_by(events.c.contract, events.c.pk)
-    if contract is not None:
-        query = query.where(events.c.contract == contract)
-    with store.transaction() as conn:
-        rows = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
-        for _, group in groupby(rows, key=lambda row: row[0]):
-            records = [(source, line, orjson.loads(body)) for _, source, line, body in group]
+    """Every contract's stream (or one), in contract id order. Each contract is read in a short
+    transaction of its own, by index: memory holds one contract, and a long evaluation holds up no
+    writer (SQLite lets no one commit while a read transaction is open)."""
+    for cid in [contract] if contract is not None else _contract_pages(store):
+        with store.transaction() as conn:
+            records = contract_records(conn, cid)
+        if records:
             yield from streams_of(listed(records), errors, keep_going)
+
+
+def _contract_pages(store: Store) -> Iterator[str]:
+    after = None
+    while True:
+        query = sa.select(contracts.c.id).order_by(contracts.c.id).limit(BATCH)
+        with store.transaction() as conn:
+            page = list(conn.execute(query if after is None else query.where(contracts.c.id > after)).scalars())
+        yield from page
+        if len(page) < BATCH:
+            return
+        after = page[-1]
 
 
 def contract_ids(store: Store) -> list[str]:
