@@ -146,7 +146,7 @@ def test_two_ingests_of_overlapping_files_at_once(store_url, tmp_path):
 
 def test_ctrl_c_while_writing_leaves_the_store_as_it_was(store_url, tmp_path):
     big = tmp_path / "big.jsonl"
-    big.write_text("".join(_generated(tmp_path, 600)), "utf-8")
+    big.write_text("".join(_generated(tmp_path, 300)), "utf-8")
     kiyaku("ingest", "--db", store_url, SMACOM)
     env = {k: v for k, v in os.environ.items() if k != "KIYAKU_DB"}
     run = subprocess.Popen([*KIYAKU, "ingest", "--db", store_url, str(big)], cwd=ROOT, env=env,

@@ -50,11 +50,11 @@ def recheck(root: Path, decision: Any, archive: bytes | None) -> Recheck:
         note = ("the terms and rules this decision was given under were not kept (it was recorded before the "
                 "store kept them): which provisions moved it cannot be said")
         return Recheck(decision, today, changed, None, None, [note])
-    with unpacked(archive) as then:
+    with unpacked(archive, f"{decision.terms_sha256[:16]}-{decision.rules_sha256[:16]}") as (then, kept):
         _verify(then, decision)
         notes: list[str] = []
         old = diff.Side(f"decision {decision.id[:8]} ({decision.asked_at:%Y-%m-%d}, kiyaku {decision.kiyaku_version})",
-                        then, extracted=True)
+                        then, extracted=not kept)
         new = diff.Side("today", root)
         with diff.private_cache(old):
             then_answer = _ask(then, decision.question, stream, as_of)

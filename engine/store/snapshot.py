@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
+import shutil
 import tarfile
 import tempfile
 from contextlib import contextmanager
@@ -32,9 +34,36 @@ def pack(root: Path) -> bytes:
 
 
 @contextmanager
-def unpacked(archive: bytes) -> Iterator[Path]:
-    """A temporary folder holding the archive's terms/ and rules/, removed afterwards."""
+def unpacked(archive: bytes, name: str) -> Iterator[tuple[Path, bool]]:
+    """A folder holding the archive's terms/ and rules/, and whether it is kept: under the cache as
+    snapshots/NAME (so that the decisions given under the same terms have them parsed once, by
+    the definitions cache), or when the cache cannot be written a temporary folder, removed afterwards."""
+    from kiyaku.definitions import cache_dir
+
+    kept = _kept(archive, cache_dir() / "snapshots" / name)
+    if kept is not None:
+        yield kept, True
+        return
     with tempfile.TemporaryDirectory(prefix="kiyaku-decision-") as tmp:
-        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-            tar.extractall(tmp, filter="data")
-        yield Path(tmp)
+        _extract(archive, Path(tmp))
+        yield Path(tmp), False
+
+
+def _kept(archive: bytes, kept: Path) -> Path | None:
+    try:
+        if not kept.is_dir():
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            fresh = Path(tempfile.mkdtemp(dir=kept.parent, prefix=f".{kept.name}-"))
+            _extract(archive, fresh)
+            try:
+                os.rename(fresh, kept)
+            except OSError:  # another kiyaku kept it meanwhile
+                shutil.rmtree(fresh, ignore_errors=True)
+        return kept
+    except OSError:
+        return None
+
+
+def _extract(archive: bytes, into: Path) -> None:
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+        tar.extractall(into, filter="data")
