@@ -35,7 +35,7 @@ _loaded: dict[str, tuple[Terms, RuleBook]] = {}
 
 
 def _cached(key: str, root: Path) -> tuple[Terms, RuleBook]:
-    path = _cache_dir() / f"definitions-{key}.pickle"
+    path = cache_dir() / f"definitions-{key}.pickle"
     try:
         with path.open("rb") as f:
             return pickle.load(f)
@@ -55,7 +55,7 @@ def _build(root: Path) -> tuple[Terms, RuleBook]:
     return terms, load_rules(rules, terms) if rules.is_dir() else RuleBook()
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
     base = os.environ.get("KIYAKU_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kiyaku"
     return Path(base)
 

@@ -47,8 +47,13 @@ FAR = datetime(9999, 1, 1, tzinfo=TOKYO)
 
 def ask(root: Path, question: str, contract: str, paths: list[Path], as_of: datetime) -> dict[str, Any]:
     """The answer as the spec's JSON object: answer, amount, citations, rulings, missing, and more."""
+    return ask_stream(root, question, contract_stream(paths, contract), as_of)
+
+
+def ask_stream(root: Path, question: str, stream: Stream, as_of: datetime) -> dict[str, Any]:
+    """The answer about the contract of `stream` (from files, a store, a recorded decision)."""
     q = QUESTIONS[question]
-    stream = _stream(paths, contract)
+    contract = stream.contract
     with Judge(root) as judge:
         def later() -> list[dict[str, Any]]:
             return [r for r in _of_kind(judge.rulings(stream, as_of, FAR), q) if r["outcome"] in q.yes]
@@ -86,7 +91,7 @@ def _answer(q: Question, contract: str, as_of: datetime, now: list[dict[str, Any
     return answer
 
 
-def _stream(paths: list[Path], contract: str) -> Stream:
+def contract_stream(paths: list[Path], contract: str) -> Stream:
     """The contract's events, read once for both replays."""
     found = next((s for s in streams(paths, []) if s.contract == contract), None)
     if found is None:

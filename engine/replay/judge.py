@@ -5,13 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from functools import partial
+from typing import Any, Callable, Iterator
 
 from kiyaku import definitions
 from kiyaku.errors import Finding
 from kiyaku.replay.events import Stream, streams
 from kiyaku.replay.evaluator import Evaluator
 from kiyaku.replay.rulings import rulings
+
+# Where streams come from besides files: called with the error list and keep_going.
+Source = Callable[[list[Finding], bool], Iterator[Stream]]
 
 
 @dataclass
@@ -56,11 +60,13 @@ class Judge:
 
 
 def each_contract(root: Path, paths: list[Path], result: Result, as_of: datetime | None = None,
-                  contract: str | None = None, keep_going: bool = False) -> Iterator[list[dict[str, Any]]]:
+                  contract: str | None = None, keep_going: bool = False,
+                  source: Source | None = None) -> Iterator[list[dict[str, Any]]]:
     """The rulings of one contract at a time, in the order the input finishes each contract, so that
-    memory holds one contract, not the whole input. Errors and notes collect in `result`."""
+    memory holds one contract, not the whole input. Errors and notes collect in `result`. The
+    streams come from `paths`, or from `source` (a store) when it is given."""
     with Judge(root) as judge:
-        for stream in streams(paths, result.errors, keep_going):
+        for stream in (source or partial(streams, paths))(result.errors, keep_going):
             if contract is not None and stream.contract != contract:
                 continue
             result.notes.extend(f"contract {stream.contract}: {note}" for note in notes(stream))
