@@ -39,6 +39,7 @@ class Instance:
     start: datetime
     status: str  # active | undetermined | ended
     missing: str | None = None
+    missing_ja: str | None = None
     end: datetime | None = None
     ended_by: Fact | None = None
 
@@ -158,7 +159,8 @@ class _Replay:
             self.out.instances.append(Instance(g, facts[: len(g.when)], now, "active"))
         elif compiled.role == "unknown":
             self.out.instances.append(Instance(g, facts[: len(g.when)], now, "undetermined",
-                                               missing=g.unknown[compiled.detail]))
+                                               missing=g.unknown[compiled.detail],
+                                               missing_ja=g.ja["unknown"].get(compiled.detail)))
         elif compiled.role == "end":
             for inst in self.out.instances:
                 if inst.ground is g and tuple(f.seq for f in inst.facts) == key and inst.status != "ended":

@@ -12,6 +12,15 @@ from kiyaku.errors import Finding
 from kiyaku.replay.events import Stream, streams
 from kiyaku.replay.evaluator import Evaluator
 from kiyaku.replay.rulings import rulings
+from kiyaku.replay.state import contract_state
+
+
+@dataclass
+class Decision:
+    """A contract as of a time: its rulings, and the state it is in (rules/shared/state.yaml)."""
+
+    rulings: list[dict[str, Any]]
+    state: list[dict[str, Any]]
 
 
 @dataclass
@@ -44,6 +53,12 @@ class Judge:
         `as_of` come due up to it (what time alone will bring)."""
         outcome = self.evaluator.evaluate(stream, as_of or stream.events[-1].time, horizon)
         return rulings(outcome, self.terms, self.book.grounds)
+
+    def decide(self, stream: Stream, as_of: datetime) -> Decision:
+        """The rulings as of `as_of` and the state the contract is in then."""
+        outcome = self.evaluator.evaluate(stream, as_of)
+        found = rulings(outcome, self.terms, self.book.grounds)
+        return Decision(found, contract_state(outcome, found, self.book))
 
     def close(self) -> None:
         self.evaluator.close()
