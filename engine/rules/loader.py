@@ -169,6 +169,7 @@ def _check(doc: Mapping, rel: str, known: set[str], terms: Terms, book: RuleBook
             out.extend(_amount_problems(g["amount"], name, aliases, rel, g.line_of("amount")))
         if "max_months" in g.get("period", {}):
             param_ok(g["period"]["max_months"], g["period"].line_of("max_months"), serves)
+        out.extend(_japanese_problems(g, name, rel))
     for name, st in doc.get("states", {}).items():
         if ("since" in st) == ("rulings" in st):
             out.append(Finding(rel, doc["states"].line_of(name), f"state {name}: give either since or rulings",
@@ -177,6 +178,24 @@ def _check(doc: Mapping, rel: str, known: set[str], terms: Terms, book: RuleBook
             out.append(Finding(rel, st.line_of("since"), f"state {name}: unknown event type {st['since']!r}",
                                "event types are listed in docs/events.md"))
         patterns_ok(st.get("until"), f"state {name}", st, {"since"})
+    return out
+
+
+def _japanese_problems(g: Mapping, name: str, rel: str) -> list[Finding]:
+    """Every text a ruling or an answer shows must also be written in Japanese (`kiyaku ask --lang ja`)."""
+    out = []
+    hint = "write it from the agreement's own words, beside the English"
+    unknown, unknown_ja = g.get("unknown", {}), g.get("unknown_ja", {})
+    for ref in unknown:
+        if ref not in unknown_ja:
+            out.append(Finding(rel, unknown.line_of(ref), f"ground {name}: unknown {ref} has no unknown_ja text", hint))
+    for ref in unknown_ja:
+        if ref not in unknown:
+            out.append(Finding(rel, unknown_ja.line_of(ref), f"ground {name}: unknown_ja names {ref}, which unknown does not"))
+    if "explanation" in g.get("notice", {}) and "explanation_ja" not in g["notice"]:
+        out.append(Finding(rel, g["notice"].line_of("explanation"), f"ground {name}: notice has no explanation_ja", hint))
+    if "until" in g.get("period", {}) and "until_ja" not in g["period"]:
+        out.append(Finding(rel, g.line_of("period"), f"ground {name}: period has no until_ja", hint))
     return out
 
 
