@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from kiyaku.answers.fit import clip, wrap
+from kiyaku.answers.fit import clip, columns, wrap
 from kiyaku.answers.model import Answer, Clause, Condition, MissingFact, Step
 from kiyaku.answers.phrases import LABELS
 
@@ -30,7 +30,12 @@ class _Text:
         return text.get(self.lang)
 
     def para(self, label: str, text: str, indent: str = "  ") -> list[str]:
-        return wrap(text, self.width, f"{label}: " if label else indent)
+        """A labelled paragraph: continued under its text, or two spaces in when the label is long."""
+        first = f"{label}: " if label else indent
+        return wrap(text, self.width, first, None if columns(first) <= 10 else "  ")
+
+    def paren(self, text: str) -> str:
+        return f"（{text}）" if self.lang == "ja" else f" ({text})"
 
     def lines(self) -> list[str]:
         a = self.a
@@ -61,7 +66,7 @@ class _Text:
                    f"[{', '.join(n.citations)}]"
         elif a.verdict == "yes":
             r = a.why[0]
-            text = f"{L['yes']} — {self.t(r.consequence)}" + self.amount() + f" ({L['since'].format(t=when(r.since))})"
+            text = f"{L['yes']} — {self.t(r.consequence)}" + self.amount() + self.paren(L['since'].format(t=when(r.since)))
         elif a.verdict == "undetermined":
             text = f"{L['undetermined']} — {L['turns_on']}:"
         else:
@@ -124,7 +129,7 @@ class _Text:
     def missing(self) -> list[str]:
         if not self.a.missing:
             return []
-        out = [f"{self.L['missing']} ({self.L['record']}):"]
+        out = [f"{self.L['missing']}{self.paren(self.L['record'])}:"]
         for m in self.a.missing:
             out += wrap(self.t(m.text), self.width, "  - ")
         return out
@@ -141,8 +146,9 @@ class _Text:
             return out
         room = max(room - 3, 2)  # leave room for the clauses' heading and a line of them
         whole = items if len(items) <= room else items[: room - 1]
+        each = max(1, min(3, room // len(whole)))
         for n in whole:
-            out += clip(f"{n.citations[0]}: {self.t(n.lacks)}", self.width, 1, "  ")
+            out += clip(f"{n.citations[0]}: {self.t(n.lacks)}", self.width, each, "  ", "    ")
         rest = items[len(whole):]
         if rest:
             out += clip(f"+{len(rest)}: " + ", ".join(n.citations[0] for n in rest), self.width, 2, "  ")
