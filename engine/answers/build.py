@@ -90,14 +90,20 @@ def _condition(r: dict[str, Any], g: Ground | None) -> Condition:
                      tuple(_missing_fact(text, ja, g) for text, ja in zip(r["missing"], missing_ja)))
 
 
+def _clean(text: str | None) -> str | None:
+    """A text as written in rules/, without the line break a YAML block scalar may end in."""
+    return text.strip() if text else text
+
+
 def _missing_fact(text: str, ja: str | None, g: Ground | None) -> MissingFact:
     """The fact, and where the rule names it, its field, its event and the value its ground needs."""
     ref = next((k for k, v in g.unknown.items() if v == text), None) if g else None
+    said = Text(_clean(text) or "", _clean(ja))
     if ref is None:
-        return MissingFact(Text(text, ja))
+        return MissingFact(said)
     alias, name = ref.split(".", 1)
     pattern = next(p for p in g.when if p.alias == alias)
-    return MissingFact(Text(text, ja), name, pattern.fact, pattern.where.get(name))
+    return MissingFact(said, name, pattern.fact, pattern.where.get(name))
 
 
 def _not_met(r: dict[str, Any], g: Ground | None) -> NotMet:

@@ -16,6 +16,7 @@ NO_START = set("、。，．）」』】〕〉》・ー…：；？！ぁぃぅ�
 NO_END = set("（「『【〔〈《([{")
 # A run of narrow characters is one unit (smacom:17.1.1, 2025-07-03T09:00, ¥1,234): never broken.
 UNIT = re.compile(r"\s+|[^\s]")
+ID_OPEN = re.compile(r"^\S*:\S*\.$")  # smacom:tariff-1-5.1. — the item label comes next
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -51,7 +52,8 @@ def _units(text: str) -> list[str]:
             continue
         narrow = columns(piece) < 2
         joins_previous = units and units[-1] != " " and (
-            glue_next or piece in NO_START or (narrow and not _wide(units[-1][-1])))
+            glue_next or piece in NO_START or (narrow and not _wide(units[-1][-1]))
+            or ID_OPEN.search(units[-1]) is not None)  # an item labelled イ, ア… ends an id
         if joins_previous:
             units[-1] += piece
         else:

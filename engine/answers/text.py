@@ -18,13 +18,24 @@ HEIGHT = 23  # one screen of 24 lines, leaving the prompt's line
 
 
 def render(answer: Answer, lang: str = "en", width: int = 80, full: bool = False) -> str:
-    return "\n".join(_Text(answer, lang, width, full).lines()) + "\n"
+    """The answer in `lang`, `width` columns wide; one screen unless `full`: when it would run
+    longer, the arithmetic is cut to its last steps, then the longer texts to their first lines."""
+    for level in range(1 if full else len(SHORTER)):
+        lines = _Text(answer, lang, width, full, level).lines()
+        if full or len(lines) <= HEIGHT:
+            break
+    return "\n".join(lines) + "\n"
+
+
+# By level of shortening: how many arithmetic steps are shown, how many lines a long text may take.
+SHORTER = ((None, None), (3, None), (3, 2), (1, 1))
 
 
 class _Text:
-    def __init__(self, answer: Answer, lang: str, width: int, full: bool) -> None:
+    def __init__(self, answer: Answer, lang: str, width: int, full: bool, level: int = 0) -> None:
         self.a, self.lang, self.width, self.full = answer, lang, width, full
         self.L = LABELS[lang]
+        self.max_steps, self.max_lines = SHORTER[level]
 
     def t(self, text: Any) -> str:
         return text.get(self.lang)
@@ -32,7 +43,7 @@ class _Text:
     def para(self, label: str, text: str, indent: str = "  ") -> list[str]:
         """A labelled paragraph: continued under its text, or two spaces in when the label is long."""
         first = f"{label}: " if label else indent
-        return wrap(text, self.width, first, None if columns(first) <= 10 else "  ")
+        return clip(text, self.width, self.max_lines or 99, first, None if columns(first) <= 10 else "  ")
 
     def paren(self, text: str) -> str:
         return f"（{text}）" if self.lang == "ja" else f" ({text})"
@@ -54,8 +65,8 @@ class _Text:
         for s in self.a.state:
             cites = f" [{', '.join(s.citations)}]" if s.citations else ""
             text = self.t(s.detail or s.text)
-            out += wrap(f"{self.L['since'].format(t=when(s.since))}: {text}{cites}", self.width,
-                        f"{self.L['now']}: " if not out else "  ", "  ")
+            out += clip(f"{self.L['since'].format(t=when(s.since))}: {text}{cites}", self.width,
+                        self.max_lines or 99, f"{self.L['now']}: " if not out else "  ", "  ")
         return out
 
     def verdict(self) -> list[str]:
@@ -99,6 +110,10 @@ class _Text:
 
     def steps(self, steps: tuple[Step, ...]) -> list[str]:
         out: list[str] = []
+        if self.max_steps is not None and len(steps) > self.max_steps:
+            hidden = len(steps) - self.max_steps
+            out += wrap(f"… (+{hidden}; --full)", self.width, "    ")
+            steps = steps[hidden:]
         for s in steps:
             out += wrap(f"{self.t(s.label)}: {step_text(s)}", self.width, "    ")
         return out
@@ -161,7 +176,7 @@ class _Text:
         if self.full:
             for c in clauses:
                 out += wrap(f"{c.citation}  {c.name_ja}", self.width, "  ")
-                out += wrap(c.text_ja or "[text not in the corpus]", self.width, "    ")
+                out += wrap(c.text_ja or self.L["no_text"], self.width, "    ")
                 if self.lang == "en":
                     out += wrap(c.summary_en, self.width, "    ")
             return out
