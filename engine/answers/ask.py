@@ -20,6 +20,7 @@ from kiyaku.answers.model import Answer
 
 if TYPE_CHECKING:
     from kiyaku.replay.events import Stream
+    from kiyaku.replay.judge import Judge
 
 
 @dataclass(frozen=True)
@@ -50,23 +51,31 @@ QUESTIONS = {q.name: q for q in (
 FAR = datetime(9999, 1, 1, tzinfo=ZoneInfo("Asia/Tokyo"))
 
 
-def ask(root: Path, question: str, contract: str, paths: list[Path], as_of: datetime) -> Answer:
+def ask(root: Path, question: str, contract: str, paths: list[Path], as_of: datetime,
+        judge: Judge | None = None) -> Answer:
     """The answer model; `.as_json()` is the spec's JSON object (answer, amount, citations, rulings,
-    missing, not_yet, requires) with the rest of the model beside it."""
-    from kiyaku.answers import build
+    missing, not_yet, requires) with the rest of the model beside it. A long-lived caller (a server)
+    passes its own `judge`, so that a question costs the replay of one contract and nothing more."""
     from kiyaku.replay.judge import Judge
 
-    q = QUESTIONS[question]
-    stream = _stream(paths, contract)
-    with Judge(root) as judge:
-        decision = judge.decide(stream, as_of)
-        now = _of_kind(decision.rulings, q)
-        yes = [r for r in now if r["outcome"] in q.yes]
-        undetermined = [r for r in now if r["outcome"] == "undetermined"]
-        # The forward replay, with deadlines run on, is needed only when nothing applies or is open now.
-        coming = [] if yes or undetermined else \
-            [r for r in _of_kind(judge.rulings(stream, as_of, FAR), q) if r["outcome"] in q.yes]
-        return build.answer(q, judge, stream, as_of, decision.state, now, coming)
+    if judge is None:
+        with Judge(root) as own:
+            return answer(QUESTIONS[question], own, _stream(paths, contract), as_of)
+    return answer(QUESTIONS[question], judge, _stream(paths, contract), as_of)
+
+
+def answer(q: Question, judge: Judge, stream: Stream, as_of: datetime) -> Answer:
+    """The answer to `q` about one contract's stream, as of `as_of`."""
+    from kiyaku.answers import build
+
+    decision = judge.decide(stream, as_of)
+    now = _of_kind(decision.rulings, q)
+    yes = [r for r in now if r["outcome"] in q.yes]
+    undetermined = [r for r in now if r["outcome"] == "undetermined"]
+    # The forward replay, with deadlines run on, is needed only when nothing applies or is open now.
+    coming = [] if yes or undetermined else \
+        [r for r in _of_kind(judge.rulings(stream, as_of, FAR), q) if r["outcome"] in q.yes]
+    return build.answer(q, judge, stream, as_of, decision.state, now, coming)
 
 
 def _stream(paths: list[Path], contract: str) -> Stream:

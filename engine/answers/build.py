@@ -4,7 +4,7 @@ what the rulings say: a verdict from their outcomes, the texts from the rules th
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiyaku.answers.model import (Answer, Clause, Condition, MissingFact, NotMet, NotYet, Reason, Requirement,
                                   StateItem, Step, Text)
@@ -13,10 +13,15 @@ from kiyaku.rules.model import Ground
 from kiyaku.terms import Terms
 from kiyaku.terms.show import full_text, japanese_name
 
+if TYPE_CHECKING:
+    from kiyaku.answers.ask import Question
+    from kiyaku.replay.events import Stream
+    from kiyaku.replay.judge import Judge
+
 CLOSED = ("not_grounds", "undetermined")
 
 
-def answer(q: Any, judge: Any, stream: Any, as_of: datetime, state: list[dict[str, Any]],
+def answer(q: Question, judge: Judge, stream: Stream, as_of: datetime, state: list[dict[str, Any]],
            now: list[dict[str, Any]], coming: list[dict[str, Any]]) -> Answer:
     """`now`: the question's rulings as of `as_of`; `coming`: those time alone will bring (asked for
     only when nothing holds and nothing is undetermined now); `state` as the engine decided it."""
