@@ -68,13 +68,13 @@ def answer(q: Question, judge: Judge, stream: Stream, as_of: datetime) -> Answer
     """The answer to `q` about one contract's stream, as of `as_of`."""
     from kiyaku.answers import build
 
-    decision = judge.decide(stream, as_of)
+    decision = judge.decide(stream, as_of, q.kinds)
     now = _of_kind(decision.rulings, q)
     yes = [r for r in now if r["outcome"] in q.yes]
     undetermined = [r for r in now if r["outcome"] == "undetermined"]
     # The forward replay, with deadlines run on, is needed only when nothing applies or is open now.
     coming = [] if yes or undetermined else \
-        [r for r in _of_kind(judge.rulings(stream, as_of, FAR), q) if r["outcome"] in q.yes]
+        [r for r in judge.rulings(stream, as_of, FAR, q.kinds) if r["outcome"] in q.yes]
     return build.answer(q, judge, stream, as_of, decision.state, now, coming)
 
 
