@@ -140,6 +140,10 @@ def _first(r: dict[str, Any], state: tuple[StateItem, ...]) -> tuple[Requirement
         missed = next((s.since for s in state if s.state == "notice_duty_not_met" and set(s.citations) & set(cites)),
                       None)
         out.append(Requirement("notice", Text(en, ja), cites, missed))
+    elif notice.get("required") == "none" and notice.get("explanation"):
+        # Said, because an agent would otherwise ask: no prior notice is needed here, and why.
+        out.append(Requirement("no_notice", Text(notice["explanation"], notice.get("explanation_ja")),
+                               tuple(notice.get("citations", []))))
     period = r.get("period") or {}
     if period:
         en_parts = [period["until"]] if "until" in period else []

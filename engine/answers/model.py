@@ -129,7 +129,7 @@ class Requirement:
     """What must happen before the measure: a prior notice, or the period the measure may last.
     `missed_since` is set when the measure was already taken without the notice (from the state)."""
 
-    kind: str  # notice | period
+    kind: str  # notice | no_notice (none is needed, and why) | period
     text: Text
     citations: tuple[str, ...] = ()
     missed_since: str | None = None
@@ -211,7 +211,7 @@ class Answer:
             "citations": list(self.citations),
             "rulings": list(self.rulings),
             "missing": [m.text.en for m in self.missing],
-            "requires": [r.plain() for r in self.first],
+            "requires": [r.plain() for r in self.first if r.kind != "no_notice"],
             "title": self.title.as_json(),
             "state": [s.as_json() for s in self.state],
             "why": [r.as_json() for r in self.why],

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from kiyaku.answers.fit import clip, columns, wrap
-from kiyaku.answers.model import Answer, Clause, Condition, MissingFact, Step
+from kiyaku.answers.model import Answer, Clause, Condition, MissingFact, NotMet, Step
 from kiyaku.answers.phrases import LABELS
 
 HEIGHT = 23  # one screen of 24 lines, leaving the prompt's line
@@ -136,6 +136,9 @@ class _Text:
             if r.kind == "period":
                 out += self.para(self.L["period"], self.t(r.text))
                 continue
+            if r.kind == "no_notice":
+                out += self.para(self.L["first"], f"{self.L['no_notice']} — {self.t(r.text)}")
+                continue
             cites = f" [{', '.join(r.citations)}]" if r.citations else ""
             missed = f" — {when(r.missed_since)}: {self.L['owed']}" if r.missed_since else ""
             out += self.para(self.L["first"], f"{self.t(r.text)}{cites}{missed}")
@@ -157,17 +160,22 @@ class _Text:
         out = [f"{self.L['why_not']}:"]
         if self.full:
             for n in items:
-                out += wrap(f"{n.citations[0]}: {self.t(n.lacks)}", self.width, "  ")
+                out += wrap(self.not_met(n), self.width, "  ")
             return out
         room = max(room - 3, 2)  # leave room for the clauses' heading and a line of them
         whole = items if len(items) <= room else items[: room - 1]
         each = max(1, min(3, room // len(whole)))
         for n in whole:
-            out += clip(f"{n.citations[0]}: {self.t(n.lacks)}", self.width, each, "  ", "    ")
+            out += clip(self.not_met(n), self.width, each, "  ", "    ")
         rest = items[len(whole):]
         if rest:
             out += clip(f"+{len(rest)}: " + ", ".join(n.citations[0] for n in rest), self.width, 2, "  ")
         return out
+
+    def not_met(self, n: NotMet) -> str:
+        """What a ground lacks, and when it held before if it no longer does."""
+        held = [self.L["was_met"].format(start=when(w["from"]), end=when(w["until"])) for w in n.was_met]
+        return f"{n.citations[0]}: {self.t(n.lacks)}" + "".join(self.paren(h) for h in held)
 
     def clauses(self, clauses: list[Clause], room: int) -> list[str]:
         if not clauses:
