@@ -198,6 +198,11 @@ def test_a_bare_no_says_what_each_ground_lacks() -> None:
     text = render(a)
     assert "smacom:10.1: the voice contract ended" in text and "smacom:36.2.6" in text
     assert "音声契約の終了" in render(a, "ja")
+    # No outage recorded: no ground of liability was looked at, and the answer says what they look for.
+    none = _ask("liability", "examples/smacom/termination-suspended-then-terminated-without-notice.jsonl", "SC-2401",
+                "2025-07-09")
+    assert none.verdict == "no" and none.amount == 0 and none.rulings == () and none.none_recorded == ("outage",)
+    assert "(outage)" in render(none)
 
 
 def test_full_prints_every_clause_in_full() -> None:

@@ -57,7 +57,10 @@ def answer(q: Question, judge: Judge, stream: Stream, as_of: datetime, state: li
         fields.update(verdict="undetermined", amount=None, rulings=tuple(undetermined),
                       citations=_citations(undetermined), conditions=conditions, missing=tuple(seen.values()))
     else:
-        fields.update(verdict="no", amount=0, rulings=tuple(now),
+        # No ground looked at all: say which events the question's grounds look for.
+        looks_for = sorted({t for g in judge.book.grounds if g.kind in q.kinds and stream.agreement in g.agreements
+                            for t in g.considered_if}) if not now else []
+        fields.update(verdict="no", amount=0, rulings=tuple(now), none_recorded=tuple(looks_for),
                       citations=tuple(dict.fromkeys(r["citations"][0] for r in now)),
                       why_not=tuple(_not_met(r, grounds.get(r["ground"])) for r in now if r["outcome"] == "not_grounds"))
     if not q.monetary:

@@ -196,6 +196,7 @@ class Answer:
     missing: tuple[MissingFact, ...] = ()
     clauses: tuple[Clause, ...] = ()
     citations: tuple[str, ...] = ()
+    none_recorded: tuple[str, ...] = ()  # a no with no ground looked at: the events its grounds look for
     rulings: tuple[dict[str, Any], ...] = field(default=(), repr=False)
 
     def as_json(self) -> dict[str, Any]:
@@ -219,6 +220,7 @@ class Answer:
             "why_not": [n.as_json() for n in self.why_not],
             "first": [r.as_json() for r in self.first],
             "missing_facts": [m.as_json() for m in self.missing],
+            "none_recorded": list(self.none_recorded),
             "clauses": [c.as_json() for c in self.clauses],
         }
         return out

@@ -54,7 +54,8 @@ LABELS = {
            "then": "if nothing else happens", "needs": "needs {lacks}; not met yet", "was_met": "held from {start} until {end}",
            "not_in_force": "not in force", "record_as": "{field} recorded {value} on the {event} event",
            "holds_if": "if {conditions}: {consequence}", "turns_on": "turns on", "and": " and ",
-           "no_text": "[text not in the corpus]", "no_notice": "no prior notice needed"},
+           "no_text": "[text not in the corpus]", "no_notice": "no prior notice needed",
+           "none_recorded": "none of the events its grounds look for is recorded ({events})"},
     "ja": {"now": "現在の状態", "answer": "回答", "why": "理由", "why_not": "該当しない事由", "if": "記録されれば",
            "first": "事前に必要なこと", "missing": "不足している事実", "record": "記録してから再度お尋ねください",
            "clauses": "根拠条項", "amount": "金額", "as_of": "基準時", "not_yet": "まだです",
@@ -65,7 +66,8 @@ LABELS = {
            "then": "ほかに何も起きなければ", "needs": "{lacks}が必要です。まだ満たされていません", "was_met": "{start} から {end} まで該当",
            "not_in_force": "効力を有しません", "record_as": "{event} イベントの {field} を {value} と記録",
            "holds_if": "{conditions}すると、{consequence}", "turns_on": "次の事実によります", "and": "、",
-           "no_text": "［本文は収録されていません］", "no_notice": "事前の通知は要しません"},
+           "no_text": "［本文は収録されていません］", "no_notice": "事前の通知は要しません",
+           "none_recorded": "この質問の事由が見るイベント（{events}）が記録されていません"},
 }
 
 

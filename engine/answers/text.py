@@ -106,6 +106,8 @@ class _Text:
             out += self.steps(r.arithmetic)
         for c in a.conditions:
             out += self.condition(c)
+        if a.none_recorded:
+            out += self.para(L["why"], L["none_recorded"].format(events=", ".join(a.none_recorded)))
         return out
 
     def steps(self, steps: tuple[Step, ...]) -> list[str]:
