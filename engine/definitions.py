@@ -18,7 +18,7 @@ from kiyaku.terms import Terms
 
 ENGINE = Path(__file__).resolve().parent
 SOURCES = ("terms", "rules")
-CODE = ("terms", "rules", "schemas")
+CODE = ("terms", "rules", "schemas", "yamlio.py")
 
 
 def load(root: Path) -> tuple[Terms, RuleBook]:
@@ -64,7 +64,7 @@ def _key(root: Path) -> str:
     digest = hashlib.sha256(str(root.resolve()).encode())
     folders = [root / name for name in SOURCES] + [ENGINE / name for name in CODE]
     for folder in folders:
-        for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else [folder] if folder.is_file() else ():
             if "__pycache__" in path.parts:  # Python's own bytecode cache comes and goes
                 continue
             st = path.stat()

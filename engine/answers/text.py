@@ -224,7 +224,7 @@ def value(m: MissingFact) -> str:
 
 def step_text(s: Step) -> str:
     """A step as read aloud: a given figure, a comparison, or an expression and its exact value."""
-    if s.expression == "given":
+    if re.fullmatch(r"[A-Za-z ]+", s.expression):  # "given", "national law": where it came from, said by the label
         return _figure(s.value)
     numbers = re.findall(r"[\d,]+", s.expression)
     if any(op in s.expression for op in "<>≤≥") or s.expression.endswith(s.value) or \

@@ -8,7 +8,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
@@ -61,8 +60,9 @@ class Loaded:
 
 @cache
 def vocabulary() -> dict[str, Any]:
-    text = resources.files("kiyaku").joinpath("schemas", "events.json").read_text("utf-8")
-    return json.loads(text)
+    # Read beside the package rather than through importlib.resources, whose import alone costs a
+    # short command such as `kiyaku ask` more than reading the file.
+    return json.loads((Path(__file__).resolve().parent.parent / "schemas" / "events.json").read_text("utf-8"))
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from kiyaku.replay import amounts
 from kiyaku.replay.evaluator import Fact, Instance, Outcome
 from kiyaku.rules.model import Ground
 from kiyaku.terms import Terms
@@ -67,6 +66,8 @@ def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground]) -> list[dict[
 def _with_amount(ruling: dict[str, Any], inst: Instance, g: Ground, outcome: Outcome, terms: Terms) -> dict[str, Any]:
     if ruling["outcome"] != g.outcome:
         return ruling
+    from kiyaku.replay import amounts  # the money machinery, only when a sum is to be worked out
+
     fact = inst.facts[[p.alias for p in g.when].index(g.amount["of"])]
     ctx = amounts.Context(terms.agreements[outcome.stream.agreement], terms, outcome.facts, outcome.as_of)
     try:
