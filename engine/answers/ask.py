@@ -72,8 +72,9 @@ def answer(q: Question, judge: Judge, stream: Stream, as_of: datetime) -> Answer
     now = _of_kind(decision.rulings, q)
     yes = [r for r in now if r["outcome"] in q.yes]
     undetermined = [r for r in now if r["outcome"] == "undetermined"]
-    # The forward replay, with deadlines run on, is needed only when nothing applies or is open now.
-    coming = [] if yes or undetermined else \
+    # The forward replay, with deadlines run on, is needed only when nothing applies or is open now,
+    # and a deadline is still to come (without one, time alone brings nothing).
+    coming = [] if yes or undetermined or not decision.pending else \
         [r for r in judge.rulings(stream, as_of, FAR, q.kinds) if r["outcome"] in q.yes]
     return build.answer(q, judge, stream, as_of, decision.state, now, coming)
 

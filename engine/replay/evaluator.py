@@ -52,6 +52,7 @@ class Outcome:
     as_of: datetime
     facts: list[Fact] = field(default_factory=list)
     instances: list[Instance] = field(default_factory=list)
+    pending: bool = False  # a deadline comes due after the horizon: time alone would bring more
 
 
 class Evaluator:
@@ -96,6 +97,7 @@ class _Replay:
         while self.queue:
             when, _, kind, item = heapq.heappop(self.queue)
             if when > horizon:
+                self.out.pending = True
                 break
             self._assert(self._record(self._fact(item) if kind == "event" else item))
         return self.out

@@ -22,6 +22,7 @@ class Decision:
 
     rulings: list[dict[str, Any]]
     state: list[dict[str, Any]]
+    pending: bool = False  # a deadline is still to come: a later horizon could find more
 
 
 @dataclass
@@ -61,7 +62,7 @@ class Judge:
         outcome = self.evaluator.evaluate(stream, as_of)
         wanted = None if kinds is None else set(kinds) | {s.rulings["kind"] for s in self.book.states if s.rulings}
         found = rulings(outcome, self.terms, self._grounds(wanted))
-        return Decision(found, contract_state(outcome, found, self.book))
+        return Decision(found, contract_state(outcome, found, self.book), outcome.pending)
 
     def _grounds(self, kinds: Iterable[str] | None) -> list[Ground]:
         if kinds is None:
