@@ -55,7 +55,8 @@ LABELS = {
            "not_in_force": "not in force", "record_as": "{field} recorded {value} on the {event} event",
            "holds_if": "if {conditions}: {consequence}", "turns_on": "turns on", "and": " and ",
            "no_text": "[text not in the corpus]", "no_notice": "no prior notice needed",
-           "none_recorded": "none of the events its grounds look for is recorded ({events})"},
+           "none_recorded": "none of the events its grounds look for is recorded ({events})",
+           "undecided": "undecided until what is missing below is recorded"},
     "ja": {"now": "現在の状態", "answer": "回答", "why": "理由", "why_not": "該当しない事由", "if": "記録されれば",
            "first": "事前に必要なこと", "missing": "不足している事実", "record": "記録してから再度お尋ねください",
            "clauses": "根拠条項", "amount": "金額", "as_of": "基準時", "not_yet": "まだです",
@@ -67,7 +68,8 @@ LABELS = {
            "not_in_force": "効力を有しません", "record_as": "{event} イベントの {field} を {value} と記録",
            "holds_if": "{conditions}すると、{consequence}", "turns_on": "次の事実によります", "and": "、",
            "no_text": "［本文は収録されていません］", "no_notice": "事前の通知は要しません",
-           "none_recorded": "この質問の事由が見るイベント（{events}）が記録されていません"},
+           "none_recorded": "この質問の事由が見るイベント（{events}）が記録されていません",
+           "undecided": "未確定（下記の不足している事実によります）"},
 }
 
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from kiyaku.answers.fit import clip, columns, wrap
-from kiyaku.answers.model import Answer, Clause, Condition, MissingFact, NotMet, Step
+from kiyaku.answers.model import Answer, Clause, Condition, MissingFact, NotMet, Step, Text
 from kiyaku.answers.phrases import LABELS
 
 HEIGHT = 23  # one screen of 24 lines, leaving the prompt's line
@@ -37,7 +36,7 @@ class _Text:
         self.L = LABELS[lang]
         self.max_steps, self.max_lines = SHORTER[level]
 
-    def t(self, text: Any) -> str:
+    def t(self, text: Text) -> str:
         return text.get(self.lang)
 
     def para(self, label: str, text: str, indent: str = "  ") -> list[str]:
@@ -128,8 +127,7 @@ class _Text:
                                       for m in facts)
             text = self.L["holds_if"].format(conditions=said, consequence=self.t(c.consequence)) + cites
         else:
-            text = f"{self.t(c.consequence)}{cites} — " + ("未確定（下記の不足している事実によります）" if self.lang == "ja"
-                                                         else "undecided until what is missing below is recorded")
+            text = f"{self.t(c.consequence)}{cites} — {self.L['undecided']}"
         return wrap(text, self.width, "  - ")
 
     def first(self) -> list[str]:
