@@ -249,3 +249,13 @@ def test_json_keeps_the_spec_fields_and_the_text_follows_width() -> None:
     assert {"answer", "amount", "citations", "rulings", "missing", "requires"} <= set(doc)
     code, out = run("liability", path, "--contract", "TS-1201", "--at", "2025-07-10", "--width", "60")
     assert max(columns(line) for line in out.splitlines()) <= 60
+
+
+def test_not_yet_late_interest_does_not_say_the_debt_was_paid() -> None:
+    # TS-1201: ¥33,000 due 2025-06-30, unpaid on 07-05: day 5 of the 10 of 第30条; interest would run
+    # from 07-11 if it stays unpaid. Nothing has been paid, so nothing may say it was.
+    a = _ask("late-interest", "examples/ts-cloudphone/money-outage-and-late-payment.jsonl", "TS-1201", "2025-07-05")
+    assert a.not_yet.at == "2025-07-11T00:00:00+09:00" and a.amount == 0
+    text = " ".join(render(a).split())
+    assert "still within 10 days counted from the day after the due date (unpaid so far): 5 ≤ 10" in text
+    assert "paid within" not in text

@@ -62,7 +62,8 @@ def answer(q: Question, judge: Judge, stream: Stream, as_of: datetime, state: li
                             for t in g.considered_if}) if not now else []
         fields.update(verdict="no", amount=0, rulings=tuple(now), none_recorded=tuple(looks_for),
                       citations=tuple(dict.fromkeys(r["citations"][0] for r in now)),
-                      why_not=tuple(_not_met(r, grounds.get(r["ground"])) for r in now if r["outcome"] == "not_grounds"))
+                      why_not=tuple(_not_met(r, grounds.get(r["ground"])) for r in now
+                                    if r["outcome"] == "not_grounds"))
     if not q.monetary:
         fields["amount"] = None
     cited = list(fields["citations"]) + [c for r in fields.get("first", ()) for c in r.citations] + \
@@ -118,7 +119,8 @@ def _not_met(r: dict[str, Any], g: Ground | None) -> NotMet:
     reasons = [x for x in r["reasons"] if isinstance(x, dict)]
     lacks = _text(g.requires, g, "requires") if g else Text(str(reasons[0].get("not_met", "")) if reasons else "")
     return NotMet(r["ground"], tuple(r["citations"]), lacks,
-                  tuple({"from": x["was_met"]["from"], "until": x["was_met"]["until"]} for x in reasons if "was_met" in x),
+                  tuple({"from": x["was_met"]["from"], "until": x["was_met"]["until"]}
+                        for x in reasons if "was_met" in x),
                   tuple(x["not_in_force"] for x in reasons if "not_in_force" in x))
 
 

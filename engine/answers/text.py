@@ -72,8 +72,8 @@ class _Text:
         a, L = self.a, self.L
         if a.not_yet:
             n = a.not_yet
-            text = f"{L['not_yet']} — {L['from'].format(t=when(n.at))}, {L['then']}: {self.t(n.consequence)} " \
-                   f"[{', '.join(n.citations)}]"
+            text = f"{L['not_yet']} — " + L["then"].format(t=when(n.at), consequence=self.t(n.consequence)) + \
+                f" [{', '.join(n.citations)}]"
         elif a.verdict == "yes":
             r = a.why[0]
             text = f"{L['yes']} — {self.t(r.consequence)}" + self.amount() + self.paren(L['since'].format(t=when(r.since)))

@@ -50,10 +50,14 @@ def late_interest(params: Params, principal: int, due_on: date, *, paid_on: date
     decisions = (DECISION_INTEREST,)
     after_due = (paid - due).days
     if after_due <= grace.value:
-        reason = "paid by the due date" if after_due <= 0 else \
-            f"paid within {grace.value} days counted from the day after the due date"
-        reason_ja = "支払期日までに支払い" if after_due <= 0 else \
-            f"支払期日の翌日から起算して{grace.value}日以内に支払い"
+        if paid_on is None:  # not paid yet: the grace has not run out, which is all that can be said
+            reason = f"still within {grace.value} days counted from the day after the due date (unpaid so far)"
+            reason_ja = f"支払期日の翌日から起算して{grace.value}日以内（現時点で未払い）"
+        elif after_due <= 0:
+            reason, reason_ja = "paid by the due date", "支払期日までに支払い"
+        else:
+            reason = f"paid within {grace.value} days counted from the day after the due date"
+            reason_ja = f"支払期日の翌日から起算して{grace.value}日以内に支払い"
         steps.append(Step(f"no interest: {reason}", f"{after_due} ≤ {grace.value}", "0",
                           grace.cites, f"延滞利息なし: {reason_ja}"))
         return Computation(0, tuple(steps), decisions)
