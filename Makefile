@@ -38,6 +38,7 @@ test: $(BIN)/kiyaku
 
 bench: $(BIN)/kiyaku
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/ask.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -74,7 +74,7 @@ def recheck(root: Path, decision: Any, archive: bytes | None) -> Recheck:
 def _ask(root: Path, question: str, stream: Stream, as_of: datetime) -> dict[str, Any] | None:
     from kiyaku.answers.ask import QUESTIONS, ask_stream
 
-    return ask_stream(root, question, stream, as_of) if question in QUESTIONS else None
+    return ask_stream(root, question, stream, as_of).as_json() if question in QUESTIONS else None
 
 
 def _asked(question: str, kind: str) -> bool:
