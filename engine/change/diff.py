@@ -203,16 +203,12 @@ class Comparing:
 
     def __call__(self, part: Any, shipped: tuple[Any, Any]) -> tuple[list[Move], int, int, list[tuple[int, Finding]]]:
         from kiyaku.replay import bulk
-        from kiyaku.replay.streams import read
 
         judges = [bulk.judge(d) for d in shipped]
         moves: list[Move] = []
         counts = [0, 0]
         failed: list[tuple[int, Finding]] = []
-        for located in part.contracts:
-            stream = read(part.inputs, located)
-            if stream is None:
-                continue
+        for stream in part.streams([]):
             found = []
             for side, judge in enumerate(judges):
                 try:
@@ -230,7 +226,7 @@ def compare_file(inp: Input, shipped: tuple[Any, Any], jobs: int | None = None,
     """An event file evaluated with both sides contract by contract (in worker processes or on a
     cluster when it is large), so that memory holds a few contracts' rulings, not the file's."""
     from kiyaku.replay import bulk
-    from kiyaku.replay.streams import file_inputs, index
+    from kiyaku.replay.streams import Files, file_inputs, index
 
     sources = file_inputs([inp.path], names=[inp.file])
     errors: list[Finding] = []
@@ -244,8 +240,8 @@ def compare_file(inp: Input, shipped: tuple[Any, Any], jobs: int | None = None,
     failed: list[tuple[int | None, Finding]] = []
     events = sum(c.events for c in located)
     processes = 1 if events < bulk.ALONE else bulk.workers(jobs, events)  # a small file: here, at once
-    for found, a, b, bad in bulk.run(bulk.parts(sources, located, processes), Comparing(inp), shipped, processes,
-                                     scheduler):
+    for found, a, b, bad in bulk.run(bulk.parts(Files(tuple(sources)), located, processes), Comparing(inp), shipped,
+                                     processes, scheduler):
         moves += found
         counts = [counts[0] + a, counts[1] + b]
         failed += bad
@@ -625,13 +621,12 @@ def run(root: Path, base: str | None = None, head: str | None = None, events: li
         loaded = []
         results = []
         for side in (old, new):
-            with _private_cache(side):
+            with private_cache(side):
                 try:
                     loaded.append(definitions.load(side.root))
                     results.append(evaluate_batches(side.root, [i.batch for i in cases]))
                 except DefinitionError as exc:
                     raise DefinitionError([_on_side(side, f) for f in exc.findings]) from None
-        (old_terms, old_book), (new_terms, new_book) = loaded
         moves: list[Move] = []
         messages = [str(f) for f in errors]
         for inp, a, b in zip(cases, *results):
@@ -649,24 +644,31 @@ def run(root: Path, base: str | None = None, head: str | None = None, events: li
                 continue
             moves += found
             rulings = [rulings[0] + a, rulings[1] + b]
-        found = changes(old_terms, old_book, new_terms, new_book)
-        groups, unattributed, used = attribute(moves, found, (old_book, new_book))
-        titles = {}
-        for c in found:
-            for p in (c.provisions if c.kind != "rule" else [q for qs in c.cites.values() for q in qs]):
-                titles[p] = provision_title((new_terms, old_terms), p)
         n_cases = sum(i.case is not None for i in found_inputs)
         counts = {"scenario_cases": n_cases, "event_files": len(found_inputs) - n_cases,
-                  "rulings_base": rulings[0], "rulings_head": rulings[1],
-                  "changed": sum(m.change == "changed" for m in moves),
-                  "added": sum(m.change == "added" for m in moves),
-                  "removed": sum(m.change == "removed" for m in moves)}
-        groups.sort(key=lambda g: (g.inferred, g.provisions or tuple(c.name for c in g.causes)))
-        for g in groups + unattributed:
-            g.moves.sort(key=lambda m: (m.input.file, m.input.line or 0, m.contract, m.ground))
-        unmoved = [c for c in found if not c.text_only and id(c) not in used]
-        text_only = [c for c in found if c.text_only]
-        return Report(old, new, counts, groups, unattributed, unmoved, text_only, messages, titles)
+                  "rulings_base": rulings[0], "rulings_head": rulings[1]}
+        return report_of(old, new, loaded, moves, counts, messages)
+
+
+def report_of(old: Side, new: Side, loaded: list[tuple[Any, Any]], moves: list[Move], counts: dict[str, int],
+              messages: list[str]) -> Report:
+    """The moves attributed to the changes between the two sides' (terms, rules) in `loaded`."""
+    (old_terms, old_book), (new_terms, new_book) = loaded
+    found = changes(old_terms, old_book, new_terms, new_book)
+    groups, unattributed, used = attribute(moves, found, (old_book, new_book))
+    titles = {}
+    for c in found:
+        for p in (c.provisions if c.kind != "rule" else [q for qs in c.cites.values() for q in qs]):
+            titles[p] = provision_title((new_terms, old_terms), p)
+    counts = counts | {"changed": sum(m.change == "changed" for m in moves),
+                       "added": sum(m.change == "added" for m in moves),
+                       "removed": sum(m.change == "removed" for m in moves)}
+    groups.sort(key=lambda g: (g.inferred, g.provisions or tuple(c.name for c in g.causes)))
+    for g in groups + unattributed:
+        g.moves.sort(key=lambda m: (m.input.file, m.input.line or 0, m.contract, m.ground))
+    unmoved = [c for c in found if not c.text_only and id(c) not in used]
+    text_only = [c for c in found if c.text_only]
+    return Report(old, new, counts, groups, unattributed, unmoved, text_only, messages, titles)
 
 
 def _on_side(side: Side, f: Finding) -> Finding:
@@ -674,7 +676,7 @@ def _on_side(side: Side, f: Finding) -> Finding:
 
 
 @contextmanager
-def _private_cache(side: Side) -> Iterator[None]:
+def private_cache(side: Side) -> Iterator[None]:
     """An exported side is checked without leaving its parsed terms in the user's cache."""
     if not side.extracted:
         yield

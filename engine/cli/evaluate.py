@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from kiyaku.cli.common import parse_at, repo_root, reported, root_option
+from kiyaku.cli.common import db_option, parse_at, repo_root, reported, root_option, store_name
 from kiyaku.cli.progress import progress
 
 FORMATS = ("table", "json", "jsonl", "csv")
 
 
 @click.command("evaluate")
-@click.argument("events", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("events", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--at", "at", default=None, help="Evaluate as of this time (ISO 8601, Asia/Tokyo unless an offset is given; default: each contract's last event).")
 @click.option("--contract", default=None, help="Only this contract.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
@@ -25,51 +26,81 @@ FORMATS = ("table", "json", "jsonl", "csv")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: every core, or one for a small input). The output is the same for any number.")
 @click.option("--scheduler", envvar="KIYAKU_SCHEDULER", default=None, metavar="tcp://HOST:8786",
-              help="Evaluate on this Dask cluster (default: $KIYAKU_SCHEDULER); every worker must read the event files.")
+              help="Evaluate on this Dask cluster (default: $KIYAKU_SCHEDULER); every worker must read the event files or reach the store.")
+@db_option
 @root_option
 def command(events: tuple[Path, ...], at: str | None, contract: str | None, fmt: str, all_grounds: bool,
-            keep_going: bool, jobs: int | None, scheduler: str | None, root: Path | None) -> None:
+            keep_going: bool, jobs: int | None, scheduler: str | None, db: str | None, root: Path | None) -> None:
     """Replay contract event streams through the rules and print rulings with citations.
 
-    Contracts come in contract-id order. The input is read twice: first every event is checked
-    (nothing is printed if one is bad), then one contract at a time is evaluated and printed.
+    The events come from EVENTS files, or without them from the case store (--db, $KIYAKU_DB, or
+    kiyaku.db here). Contracts come in contract-id order. Files are read twice: first every event
+    is checked (nothing is printed if one is bad), then one contract at a time is evaluated and
+    printed.
 
     \b
     Example:
       kiyaku evaluate examples/ts-cloudphone/unpaid-after-demand.jsonl
       kiyaku evaluate examples/*/*.jsonl --at 2025-07-01 --format json
       kiyaku evaluate big.jsonl --format jsonl --jobs 8 > rulings.jsonl
+      kiyaku evaluate --db kiyaku.db --contract SC-2001
     """
     from kiyaku import definitions
     from kiyaku.answers.table import Rendering, Sink
-    from kiyaku.errors import Finding, InputError
+    from kiyaku.errors import Finding
     from kiyaku.replay import bulk
-    from kiyaku.replay.streams import file_inputs, index
 
+    if events and db:
+        raise click.UsageError("give EVENTS files or --db, not both")
     when = parse_at(at)
     errors: list[Finding] = []
     notes: list[str] = []
     with reported():
-        inputs = file_inputs(list(events))
-        located = index(inputs, errors, keep_going, only=contract)
-        for finding in errors:
-            click.echo(str(finding), err=True)
-        if contract is not None and not located:
-            raise InputError(Finding(", ".join(map(str, events)), None, f"no events for contract {contract!r}",
-                                     "check --contract against the `contract` field of the events"))
-        if scheduler:
-            bulk.readable_everywhere(inputs)
-        processes = bulk.workers(jobs, sum(c.events for c in located))
-        work = list(bulk.parts(inputs, located, processes))
-        results = bulk.run(work, Rendering(fmt, all_grounds, when), definitions.load(repo_root(root)), processes,
-                           scheduler)
+        source, contracts = (_files(events, contract, keep_going, errors, scheduler) if events else
+                             _stored(db, contract))
+        processes = bulk.workers(jobs, sum(c.events for c in contracts))
+        work = list(bulk.parts(source, contracts, processes))
+        task = Rendering(fmt, all_grounds, when, keep_going)
+        results = bulk.run(work, task, definitions.load(repo_root(root)), processes, scheduler)
         sink = Sink(sys.stdout.buffer, fmt)
-        for part, (body, found) in progress(zip(work, results), desc="evaluating", unit="contract",
-                                            total=len(located), size=lambda done: len(done[0].contracts)):
+        for part, (body, found, bad) in progress(zip(work, results), desc="evaluating", unit="contract",
+                                                 total=len(contracts), size=lambda done: len(done[0].contracts)):
             sink.part(body)
             notes.extend(found)
+            errors.extend(bad)
+            for finding in bad:
+                click.echo(str(finding), err=True)
         sink.close(notes)
     for note in notes:
         click.echo(f"note: {note}", err=True)
     if errors:
         sys.exit(1)
+
+
+def _files(events: tuple[Path, ...], contract: str | None, keep_going: bool, errors: list[Any],
+           scheduler: str | None) -> tuple[Any, list[Any]]:
+    """Event files, read once to check every event and find each contract (problems go to stderr)."""
+    from kiyaku.errors import Finding, InputError
+    from kiyaku.replay import bulk
+    from kiyaku.replay.streams import Files, file_inputs, index
+
+    inputs = file_inputs(list(events))
+    located = index(inputs, errors, keep_going, only=contract)
+    for finding in errors:
+        click.echo(str(finding), err=True)
+    if contract is not None and not located:
+        raise InputError(Finding(", ".join(map(str, events)), None, f"no events for contract {contract!r}",
+                                 "check --contract against the `contract` field of the events"))
+    if scheduler:
+        bulk.readable_everywhere(inputs)
+    return Files(tuple(inputs)), located
+
+
+def _stored(db: str | None, contract: str | None) -> tuple[Any, list[Any]]:
+    """The case store's contracts (all, or one), each read by the worker that evaluates it."""
+    from kiyaku.store import open_store
+    from kiyaku.store.events import Stored, sizes
+
+    name = store_name(db)
+    with open_store(name) as store:
+        return Stored.named(name), sizes(store, contract)

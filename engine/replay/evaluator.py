@@ -55,6 +55,7 @@ class Instance:
     start: datetime
     status: str  # active | undetermined | ended
     missing: str | None = None
+    missing_ja: str | None = None
     end: datetime | None = None
     ended_by: Fact | None = None
 
@@ -67,6 +68,7 @@ class Outcome:
     as_of: datetime
     facts: list[Fact] = field(default_factory=list)
     instances: list[Instance] = field(default_factory=list)
+    pending: bool = False  # a deadline comes due after the horizon: time alone would bring more
     _by_type: dict[str, list[Fact]] | None = field(default=None, repr=False)
     _by_field: dict[tuple[str, str], dict[Any, list[Fact]]] = field(default_factory=dict, repr=False)
 
@@ -172,10 +174,12 @@ class _Replay:
                 event = events[i]
                 i += 1
                 if event.time > horizon:
+                    self.out.pending = True
                     break
                 self._assert(self._record(self._fact(event)))
             elif queue:
                 if queue[0][0] > horizon:
+                    self.out.pending = True
                     break
                 self._assert(self._record(heapq.heappop(queue)[3]))
             else:
@@ -243,7 +247,8 @@ class _Replay:
         if compiled.role == "start":
             self._open(Instance(g, when, now, "active"))
         elif compiled.role == "unknown":
-            self._open(Instance(g, when, now, "undetermined", missing=g.unknown[compiled.detail]))
+            self._open(Instance(g, when, now, "undetermined", missing=g.unknown[compiled.detail],
+                                missing_ja=g.ja["unknown"].get(compiled.detail)))
         elif compiled.role == "end":
             for inst in self.open.get((id(g), tuple(f.seq for f in when)), ()):
                 if inst.status != "ended":

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from functools import partial
+from typing import Any, Callable, Iterable, Iterator
 
 from kiyaku import definitions
 from kiyaku.errors import Finding
@@ -13,6 +14,17 @@ from kiyaku.replay.events import Stream
 from kiyaku.replay.streams import streams
 from kiyaku.replay.evaluator import Evaluator
 from kiyaku.replay.rulings import Unmet, rulings, version_now
+from kiyaku.replay.state import contract_state
+from kiyaku.rules.model import Ground
+
+
+@dataclass
+class Decision:
+    """A contract as of a time: its rulings, and the state it is in (rules/shared/state.yaml)."""
+
+    rulings: list[dict[str, Any]]
+    state: list[dict[str, Any]]
+    pending: bool = False  # a deadline is still to come: a later horizon could find more
 
 
 @dataclass
@@ -23,6 +35,10 @@ class Evaluated:
     agreement: str
     version_label: str  # of the terms in force at the as-of time
     rulings: list[dict[str, Any] | Unmet]
+
+
+# Where streams come from besides files: called with the error list and keep_going.
+Source = Callable[[list[Finding], bool], Iterator[Stream]]
 
 
 @dataclass
@@ -58,11 +74,25 @@ class Judge:
         return judge
 
     def rulings(self, stream: Stream, as_of: datetime | None = None,
-                horizon: datetime | None = None) -> list[dict[str, Any]]:
+                horizon: datetime | None = None, kinds: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """As of `as_of` (default: the stream's last event); with a `horizon`, deadlines after
-        `as_of` come due up to it (what time alone will bring)."""
+        `as_of` come due up to it (what time alone will bring). With `kinds`, only rulings of those
+        kinds are drawn (the replay is the same)."""
         outcome = self.evaluator.evaluate(stream, as_of or stream.events[-1].time, horizon)
-        return rulings(outcome, self.terms, self.book.grounds)
+        return rulings(outcome, self.terms, self._grounds(kinds))
+
+    def decide(self, stream: Stream, as_of: datetime, kinds: Iterable[str] | None = None) -> Decision:
+        """The rulings (of `kinds`, if given) as of `as_of`, and the state the contract is in then."""
+        outcome = self.evaluator.evaluate(stream, as_of)
+        wanted = None if kinds is None else set(kinds) | {s.rulings["kind"] for s in self.book.states if s.rulings}
+        found = rulings(outcome, self.terms, self._grounds(wanted))
+        return Decision(found, contract_state(outcome, found, self.book), outcome.pending)
+
+    def _grounds(self, kinds: Iterable[str] | None) -> list[Ground]:
+        if kinds is None:
+            return self.book.grounds
+        kinds = frozenset(kinds)
+        return [g for g in self.book.grounds if g.kind in kinds]
 
     def evaluated(self, stream: Stream, as_of: datetime | None = None) -> Evaluated:
         """A contract's rulings for a writer, the rulings of grounds never met left unbuilt (`Unmet`)."""
@@ -83,11 +113,15 @@ class Judge:
 
 
 def each_contract(root: Path, paths: list[Path], result: Result, as_of: datetime | None = None,
-                  contract: str | None = None, keep_going: bool = False) -> Iterator[Evaluated]:
+                  contract: str | None = None, keep_going: bool = False,
+                  source: Source | None = None) -> Iterator[Evaluated]:
     """The rulings of one contract at a time, in contract-id order, so that memory holds one contract,
-    not the whole input. Errors and notes collect in `result`."""
+    not the whole input. Errors and notes collect in `result`. The streams come from `paths`, or from
+    `source` (a store) when it is given."""
     with Judge(root) as judge:
-        for stream in streams(paths, result.errors, keep_going, only=contract):
+        for stream in (source or partial(streams, paths, only=contract))(result.errors, keep_going):
+            if contract is not None and stream.contract != contract:
+                continue
             result.notes.extend(f"contract {stream.contract}: {note}" for note in notes(stream))
             yield judge.evaluated(stream, as_of)
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from kiyaku.replay import amounts
 from kiyaku.replay.evaluator import Fact, Instance, Outcome, param_at
 from kiyaku.rules.model import Ground
 from kiyaku.terms import Terms
-
 
 _isos: dict[tuple[datetime, Any], str] = {}
 
@@ -103,7 +101,8 @@ class Unmet:
         """The ruling (with another contract id or time in their places, for a template)."""
         return _assemble(contract or self.contract, self.reordered, self.agreement, self.ground, self.version,
                          self.as_of, {"outcome": "not_grounds", "at": at or self.at,
-                                      "reasons": [{"not_met": self.ground.requires}], "missing": []})
+                                      "reasons": [{"not_met": self.ground.requires}], "missing": [],
+                                      "missing_ja": []})
 
     def shape(self) -> tuple[Any, ...]:
         """What, besides the contract and the time, the ruling is made of: rulings of the same shape
@@ -116,12 +115,14 @@ class Unmet:
 def _with_amount(ruling: dict[str, Any], inst: Instance, g: Ground, outcome: Outcome, terms: Terms) -> dict[str, Any]:
     if ruling["outcome"] != g.outcome:
         return ruling
+    from kiyaku.replay import amounts  # the money machinery, only when a sum is to be worked out
+
     fact = inst.facts[[p.alias for p in g.when].index(g.amount["of"])]
     ctx = amounts.Context(terms.agreements[outcome.stream.agreement], terms, outcome.facts, outcome.as_of, outcome)
     try:
         done = amounts.compute(g.amount["compute"], fact, ctx)
     except amounts.Missing as missing:
-        return ruling | {"outcome": "undetermined", "missing": [str(missing)]}
+        return ruling | {"outcome": "undetermined", "missing": [str(missing)], "missing_ja": [missing.ja]}
     return ruling | {
         "amount": done.amount,
         "arithmetic": [s.as_json() for s in done.steps],
@@ -152,6 +153,7 @@ def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance]) -
         "at": iso(at),
         "reasons": reasons,
         "missing": [j["missing"] for j in unknown] if unknown and not active else [],
+        "missing_ja": [j["missing_ja"] for j in unknown] if unknown and not active else [],
     })
 
 
@@ -193,26 +195,30 @@ def _shared(g: Ground, agreement: Any, version: Any) -> tuple[dict[str, Any], di
 def _judge(inst: Instance, agreement: Any, g: Ground) -> dict[str, Any]:
     """An instance seen through the version of the terms in force when it arose."""
     # The reasons are drawn for the one instance a ruling shows, not for every instance judged.
-    base = {"status": inst.status, "at": inst.start, "missing": inst.missing, "inst": inst}
+    base = {"status": inst.status, "at": inst.start, "missing": inst.missing, "missing_ja": inst.missing_ja,
+            "inst": inst}
     version = agreement.version_at(inst.start.date())
     if version is None or not version.has_text:
         label = version.label if version else "none"
+        first = next(v for v in agreement.versions if v.has_text).effective
         base.update(status="undetermined", missing=(
             f"the text of {agreement.id} in force on {inst.start.date()} ({label}) is not in the corpus; "
-            f"the first version held takes effect {next(v for v in agreement.versions if v.has_text).effective}"))
+            f"the first version held takes effect {first}"), missing_ja=(
+            f"{inst.start.date()} に効力を有していた {agreement.id} の約款（{label}）の本文は収録されていません。"
+            f"収録されている最初の版は {first} から効力を生じます"))
         return base
     found = _in_version(g, agreement, version, inst.status == "ended")
     if found is not None:
-        base.update(status=found[0], missing=found[1])
+        base.update(found)
     return base
 
 
-_kept_verdicts: dict[tuple[int, int, str, bool], tuple[Ground, tuple[str, str] | None]] = {}
+_kept_verdicts: dict[tuple[int, int, str, bool], tuple[Ground, dict[str, str] | None]] = {}
 
 
-def _in_version(g: Ground, agreement: Any, version: Any, ended: bool) -> tuple[str, str] | None:
-    """What a version of the terms makes of a ground's provisions (status, why), if anything: worked
-    out once per ground and version, not once per instance."""
+def _in_version(g: Ground, agreement: Any, version: Any, ended: bool) -> dict[str, str] | None:
+    """What a version of the terms makes of a ground's provisions (a status and why), if anything:
+    worked out once per ground and version, not once per instance."""
     key = (id(g), id(agreement), version.id, ended)
     found = _kept_verdicts.get(key)
     if found is not None and found[0] is g:
@@ -221,13 +227,15 @@ def _in_version(g: Ground, agreement: Any, version: Any, ended: bool) -> tuple[s
     for ref in g.cites[agreement.id]:
         p = agreement.provisions[ref]
         if not p.in_version(version):
-            verdict = ("not_in_version", f"{ref} is not in force in {version.label}")
+            verdict = {"status": "not_in_version", "missing": f"{ref} is not in force in {version.label}"}
             break
         if not p.text_in_corpus and not ended:
-            verdict = ("undetermined", (
-                f"the wording of {ref} in {version.label} is not in the corpus "
-                f"({', '.join(c.reference or '' for c in version.changes if c.provision == ref)}): "
-                "whether this ground applies cannot be decided from the terms we hold"))
+            changes = ', '.join(c.reference or '' for c in version.changes if c.provision == ref)
+            verdict = {"status": "undetermined", "missing": (
+                f"the wording of {ref} in {version.label} is not in the corpus ({changes}): "
+                "whether this ground applies cannot be decided from the terms we hold"), "missing_ja": (
+                f"{version.label} における {ref} の文言は収録されていません（{changes}）。"
+                "収録されている約款からは、この事由に当たるかどうかを判断できません")}
     _kept_verdicts[key] = (g, verdict)
     return verdict
 
@@ -236,6 +244,8 @@ def _period(g: Ground, agreement: Any, at: datetime) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "until" in g.period:
         out["until"] = g.period["until"]
+    if "until_ja" in g.period:
+        out["until_ja"] = g.period["until_ja"]
     if "max_months" in g.period:
         value = param_at(agreement, g.period["max_months"], at.date())
         if value:

@@ -51,9 +51,11 @@ def negligence_exemption(params: Params, learned_at: datetime, ended_at: datetim
         steps.append(day_step)
         parts.append(Step(f"fee for {span_text(span)} unusable in {year:04d}-{month:02d}",
                           f"{show(fee_a_day)} ÷ 24 × {show(hours(span))}", exact(part),
-                          (row,) + day_step.cites))
+                          (row,) + day_step.cites,
+                          f"{year:04d}-{month:02d} に利用できなかった {span_text(span)} に対応する料金"))
         steps.append(parts[-1])
-    total, total_step = sum_steps(parts, "fee for the unusable time, exclusive of tax", (row,))
+    total, total_step = sum_steps(parts, "fee for the unusable time, exclusive of tax", (row,),
+                                  "利用できなかった時間に対応する料金（税抜）")
     return finish(total, steps + [total_step], params,
                   (DECISION_HOURS_FROM, DECISION_DAY_FEE, DECISION_NO_TAX))
 
@@ -68,9 +70,10 @@ def exemption_refund(params: Params, exemption: Computation, paid: int) -> Compu
     refund_clause = _article(params) + ".3"
     refund = min(exemption.amount, paid)
     return Computation(refund, exemption.steps + (
-        Step("exempted fee already paid (given, exclusive of tax)", "given", exact(paid)),
+        Step("exempted fee already paid (given, exclusive of tax)", "given", exact(paid),
+             label_ja="既に支払われた、支払いを要しない料金（税抜、記録された額）"),
         Step("refund: the exempted fee, as far as it was paid", f"min({show(exemption.amount)}, "
-             f"{show(paid)})", exact(refund), (refund_clause,)),
+             f"{show(paid)})", exact(refund), (refund_clause,), "返還額: 支払いを要しない料金のうち支払われた額"),
     ), exemption.decisions)
 
 

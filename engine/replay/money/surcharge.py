@@ -31,9 +31,10 @@ def surcharge(params: Params, evaded: int, arose_on: date, tax_rates: TaxRates) 
     multiplier = params.get("surcharge.multiplier")
     cites = multiplier.cites
     base = evaded * fraction(multiplier.value)
-    steps = [Step("evaded sum, exclusive of consumption tax (given)", "given", exact(evaded), cites),
+    steps = [Step("evaded sum, exclusive of consumption tax (given)", "given", exact(evaded), cites,
+                  "免れた額（消費税相当額を加算しない額、記録された額）"),
              Step("surcharge before tax", f"{show(multiplier.value)} × {show(evaded)}", exact(base),
-                  cites)]
+                  cites, "消費税相当額を加算する前の割増金")]
     rate = tax_rate(tax_rates, arose_on, where)
     total, tax_steps = with_tax(base, rate, arose_on, cites, "the surcharge")
     result = finish(total, steps + tax_steps, params)
@@ -45,6 +46,8 @@ def _owed_besides(params: Params, evaded: int, rate: Fraction,
     """The evaded sum with tax at the same rate: a separate amount, so rounded on its own."""
     owed = evaded * (100 + rate) / 100
     label = "evaded sum owed besides the surcharge, with consumption tax (not in the amount)"
-    first = Step(label, f"{show(evaded)} × {show(100 + rate)}%", exact(owed), cites)
+    label_ja = "割増金のほかに支払う免れた額（消費税相当額を加算、金額には含みません）"
+    first = Step(label, f"{show(evaded)} × {show(100 + rate)}%", exact(owed), cites, label_ja)
     _, rounding = round_yen(owed, params)
-    return (first,) + tuple(replace(r, label=f"{label}, {r.label}") for r in rounding)
+    return (first,) + tuple(replace(r, label=f"{label}, {r.label}", label_ja=f"{label_ja}、{r.label_ja}")
+                            for r in rounding)
