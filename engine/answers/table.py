@@ -24,7 +24,6 @@ import orjson  # several times faster than json for the many rulings of a bulk r
 from kiyaku.replay import bulk
 from kiyaku.replay.judge import Evaluated, notes
 from kiyaku.replay.rulings import Unmet
-from kiyaku.replay.streams import read
 
 FORMATS = ("table", "json", "jsonl", "csv")
 CSV_COLUMNS = ("contract", "agreement", "version", "kind", "ground", "outcome", "modality", "at", "amount",
@@ -90,22 +89,20 @@ def write(out: BinaryIO, contracts: Iterable[Evaluated], fmt: str, all_grounds: 
 class Rendering:
     """The task `kiyaku evaluate` gives each part of its input (replay/bulk.py): read its contracts,
     judge them with the terms and rules sent (`definitions`), render their rulings. Returns the
-    bytes and the notes on the contracts."""
+    bytes, the notes on the contracts, and the problems a source found on reading them."""
 
     fmt: str
     all_grounds: bool = False
     as_of: datetime | None = None
+    keep_going: bool = False
 
-    def __call__(self, part: bulk.Part, definitions: Any) -> tuple[bytes, list[str]]:
+    def __call__(self, part: bulk.Part, definitions: Any) -> tuple[bytes, list[str], list[Any]]:
         judge = bulk.judge(definitions)
-        done, said = [], []
-        for located in part.contracts:
-            stream = read(part.inputs, located)
-            if stream is None:
-                continue
+        done, said, errors = [], [], []
+        for stream in part.streams(errors, self.keep_going):
             said.extend(f"contract {stream.contract}: {note}" for note in notes(stream))
             done.append(judge.evaluated(stream, self.as_of))
-        return render(done, self.fmt, self.all_grounds), said
+        return render(done, self.fmt, self.all_grounds), said, errors
 
 
 # --- JSON ----------------------------------------------------------------------------------------

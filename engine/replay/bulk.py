@@ -8,8 +8,9 @@ back in the order of the parts, so what is written is the same, byte for byte, h
 there were; and only a few parts per worker are in flight at a time, so memory stays bounded
 whatever the size of the input.
 
-Sources other than files fit the same way: a part names its contracts, and a task reads them from
-whatever source the part carries (see `Part.inputs`).
+A part carries its source (files, by where the first pass found each contract; a store, by name)
+and the contracts it reads from it, each with its number of events; anything with a
+`streams(contracts, errors, keep_going)` method fits.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import os
 import threading
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 from kiyaku.errors import Finding, InputError, KiyakuError
-from kiyaku.replay.streams import STDIN, Input, JsonLines, Located
+from kiyaku.replay.events import Stream
+from kiyaku.replay.streams import STDIN, Input, JsonLines
 
 T = TypeVar("T")
 
@@ -32,29 +34,35 @@ ALONE = 20_000  # events below which one process does it all by default: startin
 KEPT_JUDGES = 2  # judges a process keeps (both sides of a diff)
 
 
+class Source(Protocol):
+    def streams(self, contracts: Sequence[Any], errors: list[Finding], keep_going: bool) -> Iterator[Stream]: ...
+
+
 @dataclass(frozen=True)
 class Part:
-    """Contracts to evaluate together, and the inputs their records are read from."""
+    """Contracts to evaluate together (each with its `events`, a number), and where to read them."""
 
-    inputs: tuple[Input, ...]
-    contracts: tuple[Located, ...]
+    source: Source
+    contracts: tuple[Any, ...]
+
+    def streams(self, errors: list[Finding], keep_going: bool = False) -> Iterator[Stream]:
+        return self.source.streams(self.contracts, errors, keep_going)
 
 
-def parts(inputs: Iterable[Input], located: list[Located], jobs: int = 1) -> Iterator[Part]:
+def parts(source: Source, contracts: list[Any], jobs: int = 1) -> Iterator[Part]:
     """The contracts in runs of about PART_EVENTS events, in the order given; smaller for a small input,
     so that each of `jobs` workers gets several parts to do."""
-    inputs = tuple(inputs)
-    size = min(PART_EVENTS, max(1, sum(one.events for one in located) // (4 * jobs)))
-    batch: list[Located] = []
+    size = min(PART_EVENTS, max(1, sum(one.events for one in contracts) // (4 * jobs)))
+    batch: list[Any] = []
     events = 0
-    for one in located:
+    for one in contracts:
         batch.append(one)
         events += one.events
         if events >= size:
-            yield Part(inputs, tuple(batch))
+            yield Part(source, tuple(batch))
             batch, events = [], 0
     if batch:
-        yield Part(inputs, tuple(batch))
+        yield Part(source, tuple(batch))
 
 
 def workers(jobs: int | None, events: int) -> int:

@@ -321,6 +321,20 @@ def read(inputs: Sequence[Input], located: Located) -> Stream | None:
     return _stream(located.contract, events, [], True, check=not located.checked)
 
 
+@dataclass(frozen=True)
+class Files:
+    """Inputs as a source a worker can read contracts from again (replay/bulk.py's parts): each
+    contract from where the first pass found it."""
+
+    inputs: tuple[Input, ...]
+
+    def streams(self, contracts: Sequence[Located], errors: list[Finding], keep_going: bool) -> Iterator[Stream]:
+        for located in contracts:
+            stream = read(self.inputs, located)
+            if stream is not None:
+                yield stream
+
+
 def streams(paths: list[Path], errors: list[Finding], keep_going: bool = False,
             only: str | None = None) -> Iterator[Stream]:
     """Each contract's stream in event files, in contract-id order (see `index`)."""
@@ -350,5 +364,5 @@ def load(paths: list[Path], keep_going: bool = False) -> Loaded:
     return Loaded(found, errors)
 
 
-__all__ = ["Input", "JsonLines", "Listed", "Located", "Span", "file_inputs", "index", "load", "read", "streams",
+__all__ = ["Files", "Input", "JsonLines", "Listed", "Located", "Span", "file_inputs", "index", "load", "read", "streams",
            "streams_in", "streams_of"]
