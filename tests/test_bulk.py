@@ -172,3 +172,15 @@ def test_parts_hold_contracts_in_order_and_several_per_worker(many: str) -> None
     work = list(bulk.parts(file_inputs([Path(many)]), located, jobs=2))
     assert [c for p in work for c in p.contracts] == located
     assert len(work) >= 8
+
+
+def test_the_store_shared_out_over_worker_processes_gives_the_same_bytes(many: str, tmp_path: Path,
+                                                                         by_one_process: dict[str, bytes]) -> None:
+    db = str(tmp_path / "kiyaku.db")
+    assert CliRunner().invoke(main, ["ingest", "--db", db, many]).exit_code == 0
+    outputs = set()
+    for jobs in ("1", "2"):
+        code, out, err = run("--db", db, "--format", "jsonl", "--jobs", jobs, "--at", "2025-06-01")
+        assert code == 0, err
+        outputs.add(out)
+    assert outputs == {by_one_process["jsonl"]}  # the same events, from files or from the store
