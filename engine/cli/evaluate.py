@@ -85,7 +85,8 @@ def _files(events: tuple[Path, ...], contract: str | None, keep_going: bool, err
     from kiyaku.replay.streams import Files, file_inputs, index
 
     inputs = file_inputs(list(events))
-    located = index(inputs, errors, keep_going, only=contract)
+    located = index(inputs, errors, keep_going, only=contract,
+                    watch=lambda records: progress(records, desc="checking", unit="event"))
     for finding in errors:
         click.echo(str(finding), err=True)
     if contract is not None and not located:

@@ -23,7 +23,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Iterator, Sequence
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Sequence
 
 import orjson
 
@@ -34,7 +34,7 @@ from kiyaku.replay.events import (Event, Loaded, Records, Stream, _check, _contr
 STDIN = "-"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """Consecutive records of one contract in one input."""
 
@@ -46,7 +46,7 @@ class Span:
     count: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Located:
     """A contract and where its records lie. `skip`: records refused in the first pass (only with
     keep_going), as (input, line); `checked`: what its events say together was found sound."""
@@ -205,11 +205,12 @@ class _Report:
         self.errors.extend(problems)
 
 
-def index(inputs: list[Input], errors: list[Finding], keep_going: bool = False,
-          only: str | None = None) -> list[Located]:
+def index(inputs: list[Input], errors: list[Finding], keep_going: bool = False, only: str | None = None,
+          watch: Callable[[Iterator[Any]], Iterable[Any]] = lambda records: records) -> list[Located]:
     """Every contract of the inputs (or only the contract `only`), by contract id, with where its
     records lie. Problems raise InputError, or with keep_going go to `errors` (and the records
-    refused are left out when the contract is read)."""
+    refused are left out when the contract is read). `watch` wraps each input's records as they are
+    read (a progress bar)."""
     report = _Report(errors, keep_going)
     spans: dict[str, list[Span]] = {}
     skip: dict[str, set[tuple[int, int]]] = {}
@@ -234,7 +235,7 @@ def index(inputs: list[Input], errors: list[Finding], keep_going: bool = False,
 
     for number, source in enumerate(inputs):
         try:
-            for start, end, line, raw in source.scan():
+            for start, end, line, raw in watch(source.scan()):
                 problems = _check(raw, source.name, line)
                 contract = _contract_of(raw)
                 if problems:
@@ -256,7 +257,7 @@ def index(inputs: list[Input], errors: list[Finding], keep_going: bool = False,
     end_run()
     found = []
     for contract in sorted(spans):
-        where = tuple(spans[contract])
+        where = tuple(spans.pop(contract))
         refused = frozenset(skip.get(contract, ()))
         if contract in scattered:
             events = [e for e in _events(inputs, Located(contract, where, 0, refused))]
