@@ -184,3 +184,11 @@ def test_the_store_shared_out_over_worker_processes_gives_the_same_bytes(many: s
         assert code == 0, err
         outputs.add(out)
     assert outputs == {by_one_process["jsonl"]}  # the same events, from files or from the store
+
+
+def test_standard_input_is_read_twice_from_a_copy(many: str, by_one_process: dict[str, bytes]) -> None:
+    result = CliRunner().invoke(main, ["evaluate", "-", "--format", "jsonl", "--jobs", "2", "--at", "2025-06-01"],
+                                input=Path(many).read_bytes())
+    assert result.exit_code == 0, result.stderr
+    # the same rulings, their sources named `-` (the file's name, and in made-up event ids its base name)
+    assert result.stdout_bytes == by_one_process["jsonl"].replace(many.encode(), b"-").replace(b"@events.jsonl:", b"@-:")
