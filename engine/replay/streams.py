@@ -212,7 +212,7 @@ def index(inputs: list[Input], errors: list[Finding], keep_going: bool = False, 
     refused are left out when the contract is read). `watch` wraps each input's records as they are
     read (a progress bar)."""
     report = _Report(errors, keep_going)
-    spans: dict[str, list[Span]] = {}
+    spans: dict[str, list[list[int]]] = {}  # input, start, end, line, seq, count: Spans once all are read
     skip: dict[str, set[tuple[int, int]]] = {}
     ran: set[str] = set()  # contracts whose run of records has ended
     found_in_run: dict[str, list[Finding]] = {}  # what a contract's one run said (when it said anything)
@@ -257,7 +257,7 @@ def index(inputs: list[Input], errors: list[Finding], keep_going: bool = False, 
     end_run()
     found = []
     for contract in sorted(spans):
-        where = tuple(spans.pop(contract))
+        where = tuple(Span(*span) for span in spans.pop(contract))
         refused = frozenset(skip.get(contract, ()))
         if contract in scattered:
             events = [e for e in _events(inputs, Located(contract, where, 0, refused))]
@@ -270,14 +270,15 @@ def index(inputs: list[Input], errors: list[Finding], keep_going: bool = False, 
     return found
 
 
-def _note(spans: list[Span], number: int, start: int, end: int, line: int, seq: int) -> None:
+def _note(spans: list[list[int]], number: int, start: int, end: int, line: int, seq: int) -> None:
     """Add a record to a contract's spans: to the last one when it follows it directly."""
     last = spans[-1] if spans else None
     # (in JSON Lines, records whose bytes touch are on consecutive lines)
-    if last is not None and last.input == number and last.end == start and last.seq + last.count == seq:
-        spans[-1] = Span(number, last.start, end, last.line, last.seq, last.count + 1)
+    if last is not None and last[0] == number and last[2] == start and last[4] + last[5] == seq:
+        last[2] = end
+        last[5] += 1
     else:
-        spans.append(Span(number, start, end, line, seq, 1))
+        spans.append([number, start, end, line, seq, 1])
 
 
 def _in_time_order(events: list[Event]) -> list[Event]:
