@@ -28,7 +28,7 @@ def _suspension_file(repo: Path) -> Path:
 
 def test_second_load_comes_from_the_cache(repo: Path, tmp_path: Path) -> None:
     terms, book = definitions.load(repo)
-    assert len(list((tmp_path / "cache").glob("definitions-*.pickle"))) == 1
+    assert len(list((tmp_path / "cache").glob("definitions-*.json"))) == 1
     again, book_again = definitions.load(repo)
     assert [g.id for g in book_again.grounds] == [g.id for g in book.grounds]
     assert again.agreements.keys() == terms.agreements.keys()
