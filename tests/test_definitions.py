@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture()
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("KIYAKU_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(definitions, "_loaded", {})  # this process's memo, keyed by content like the cache
     for name in ("terms", "rules"):
         shutil.copytree(ROOT / name, tmp_path / "repo" / name)
     return tmp_path / "repo"

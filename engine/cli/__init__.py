@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from kiyaku.cli import ask, check, diff, evaluate, fmt, report, terms, test
+from kiyaku.cli.common import Kiyaku
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Kiyaku, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """kiyaku (規約): what your terms of service say about a case, with the clause that says so."""
 

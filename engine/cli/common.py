@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import io
+import os
 import sys
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -14,6 +17,62 @@ import click
 from kiyaku.errors import DefinitionError, KiyakuError
 
 TOKYO = ZoneInfo("Asia/Tokyo")
+INTERNAL = 70  # EX_SOFTWARE: a fault of kiyaku itself, not of the input or the definitions
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+CLOSED_PIPE = 141  # 128 + SIGPIPE
+
+
+class Kiyaku(click.Group):
+    """The command group: every command runs with its output guarded (kiyaku.output) and ends in an
+    exit status, never a traceback: 0 done, 1 findings in terms/ or rules/ (or an output that could
+    not be written), 2 bad input or usage, 130 interrupted, 141 output pipe closed, 70 a fault of
+    kiyaku itself (KIYAKU_TRACEBACK=1 shows its traceback)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from kiyaku.output import OutputFailed, guarded
+
+        try:
+            with guarded():
+                try:
+                    return super().invoke(ctx)
+                except click.ClickException as exc:
+                    exc.show()  # here, so that a value echoed back is shown escaped
+                    sys.exit(exc.exit_code)
+                except KiyakuError as exc:
+                    _fail(exc, 1 if isinstance(exc, DefinitionError) else 2)
+                except (KeyboardInterrupt, click.Abort):
+                    click.echo("kiyaku: interrupted", err=True)
+                    sys.exit(INTERRUPTED)
+                except (SystemExit, click.exceptions.Exit, OutputFailed):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+                    if os.environ.get("KIYAKU_TRACEBACK"):
+                        raise
+                    click.echo(f"kiyaku: internal error: {type(exc).__name__}: {exc} (please report it, with the "
+                               "command and input that caused it; KIYAKU_TRACEBACK=1 shows where)", err=True)
+                    sys.exit(INTERNAL)
+        except OutputFailed as exc:
+            _silence(exc.stream)
+            closed = exc.error.errno == errno.EPIPE
+            _last_word(f"kiyaku: {exc.stream}: " + ("closed before the output ended" if closed else
+                                                    f"cannot write: {exc.error.strerror or exc.error}"))
+            sys.exit(CLOSED_PIPE if closed else 1)
+
+
+def _silence(stream: str) -> None:
+    """Point the failed stream at the null device, so that Python's own flush at exit stays quiet."""
+    target = sys.stdout if stream == "standard output" else sys.stderr
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), target.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+
+
+def _last_word(text: str) -> None:
+    try:
+        click.echo(text, err=True)
+    except OSError:
+        pass
 
 
 def _fail(exc: KiyakuError, code: int) -> None:
@@ -51,23 +110,20 @@ def load_terms_at(root: Path | None):
 
 
 def parse_at(value: str | None) -> datetime | None:
-    """--at as an event time (ISO 8601, Asia/Tokyo unless an offset is given); None when not given."""
-    from kiyaku.replay.events import parse_time
+    """--at as an event time (ISO 8601, Asia/Tokyo unless an offset is given); None when not given.
+    Every command reads --at here, through the one parser of times (kiyaku.times)."""
+    from kiyaku.times import TIME_HINT, read_time
 
     if value is None:
         return None
-    when = parse_time(value)
-    if when is None:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 time; write YYYY-MM-DD or YYYY-MM-DDTHH:MM",
-                                 param_hint="--at")
-    return when
+    try:
+        return read_time(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc}; {TIME_HINT}", param_hint="--at") from None
 
 
 def parse_day(value: str | None) -> date:
-    """--at as a date (default: today in Asia/Tokyo)."""
-    if value is None:
-        return datetime.now(TOKYO).date()
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD", param_hint="--at") from None
+    """--at as a calendar date (default: today in Asia/Tokyo); a time counts as its date in Tokyo."""
+    from kiyaku.times import tokyo_date
+
+    return datetime.now(TOKYO).date() if value is None else tokyo_date(parse_at(value))

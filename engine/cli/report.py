@@ -10,6 +10,7 @@ import click
 from kiyaku.cli.common import TOKYO, parse_at, repo_root, reported, root_option
 
 SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
+STDOUT = "-"
 
 
 @click.command("report")
@@ -18,7 +19,8 @@ SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
 @click.option("--all", "every", is_flag=True, help="One report per contract, and an index page, into the folder -o names.")
 @click.option("--at", "at", default=None, help="As of this time (ISO 8601, Asia/Tokyo unless an offset is given; default: the contract's last event).")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="The report file (.html or .md), or with --all the folder to write into.")
+              help="The report file (.html or .md; - for standard output, Markdown unless --format html), "
+                   "or with --all the folder to write into.")
 @click.option("--format", "fmt", type=click.Choice(["html", "md"]), default=None,
               help="Output format (default: from -o's extension; html with --all).")
 @click.option("--produced-at", default=None,
@@ -34,12 +36,16 @@ def command(events: tuple[Path, ...], contract: str | None, every: bool, at: str
       kiyaku report examples/smacom/*.jsonl --contract SC-2001 -o SC-2001.html
       kiyaku report examples/*/*.jsonl --contract TS-1001 --at 2025-07-10 -o TS-1001.md
       kiyaku report --all examples/*/*.jsonl -o reports-out/
+      kiyaku report examples/smacom/*.jsonl --contract SC-2001 -o - | less
     """
     if every and contract:
         raise click.UsageError("give either --contract ID or --all, not both")
+    if every and str(output) == STDOUT:
+        raise click.BadParameter("with --all, -o names the folder to write into; - (standard output) takes one report",
+                                 param_hint="-o")
     when = parse_at(at)
     stamp = _produced_at(produced_at)
-    fmt = fmt or ("html" if every else _format_of(output))
+    fmt = fmt or ("html" if every else "md" if str(output) == STDOUT else _format_of(output))
     base = repo_root(root)
     with reported():
         if every:
@@ -51,31 +57,40 @@ def command(events: tuple[Path, ...], contract: str | None, every: bool, at: str
 def _write_one(base: Path, events: list[Path], when: datetime | None, stamp: datetime | None,
                contract: str | None, output: Path, fmt: str) -> None:
     from kiyaku import report
+    from kiyaku.output import write_files
 
-    if not output.parent.is_dir():
+    to_stdout = str(output) == STDOUT
+    if not to_stdout and not output.parent.is_dir():
         raise click.BadParameter(f"folder {output.parent} does not exist", param_hint="-o")
     if contract is None:
         contract = _only_contract(events)
     cases = report.build(base, events, when, contract, stamp)
     _echo_notes(cases)
-    report.write_all({output: report.render_case(base, cases[0], fmt)})
+    text = report.render_case(base, cases[0], fmt)
+    if to_stdout:
+        click.echo(text, nl=False)
+        return
+    write_files({output: text})
     click.echo(f"wrote {output}", err=True)
 
 
 def _write_every(base: Path, events: list[Path], when: datetime | None, stamp: datetime | None,
                  output: Path, fmt: str) -> None:
     from kiyaku import report
+    from kiyaku.output import write_files
 
+    if output.exists() and not output.is_dir():
+        raise click.BadParameter(f"{output} is a file; with --all, -o names a folder", param_hint="-o")
+    if not output.parent.is_dir():
+        raise click.BadParameter(f"folder {output.parent} does not exist", param_hint="-o")
     cases = report.build(base, events, when, None, stamp)
     _echo_notes(cases)
     names = report.file_names([c.contract for c in cases], fmt)
-    # Everything is rendered before anything is written, so a template error writes nothing.
+    # Everything is rendered before anything is written, so a template error writes nothing; a new
+    # folder appears only once every report in it is written.
     files = {output / names[c.contract]: report.render_case(base, c, fmt) for c in cases}
     files[output / f"index.{fmt}"] = report.render_index(base, cases, names, fmt)
-    if output.exists() and not output.is_dir():
-        raise click.BadParameter(f"{output} is a file; with --all, -o names a folder", param_hint="-o")
-    output.mkdir(parents=True, exist_ok=True)
-    report.write_all(files)
+    write_files(files, folder=output)
     click.echo(f"wrote {len(cases)} report(s) and index.{fmt} to {output}", err=True)
 
 

@@ -32,7 +32,8 @@ def command(paths: tuple[Path, ...], junit: Path | None, match: str | None, verb
     """
     from kiyaku.errors import DefinitionError
     from kiyaku.paths import yaml_files
-    from kiyaku.change.scenarios import junit_xml, load_suite, render, run_cases, tally, write_atomically
+    from kiyaku.change.scenarios import junit_xml, load_suite, render, run_cases, tally
+    from kiyaku.output import write_files
 
     base = repo_root(root)
     if not paths:
@@ -60,7 +61,8 @@ def command(paths: tuple[Path, ...], junit: Path | None, match: str | None, verb
             continue
         click.echo(render(r) + "\n")
     if junit is not None:
-        write_atomically(junit, junit_xml(results, broken))
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        write_files({junit: junit_xml(results, broken)})
     if not cases and not broken:
         click.echo("no scenario cases found" + (f" matching {match!r}" if match else ""))
     click.echo(tally(results, len(broken)))

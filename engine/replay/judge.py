@@ -1,17 +1,25 @@
-"""The library call behind `kiyaku evaluate`: event files in, rulings out."""
+"""The library call behind `kiyaku evaluate`: events in (files, or objects from a program), rulings out.
+
+    from kiyaku import Judge
+
+    with Judge() as judge:
+        rulings = judge.evaluate([{"contract": "C-1", "agreement": "smacom", "time": "2025-06-01",
+                                   "type": "service_started"}], at="2025-07-01")
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 from kiyaku import definitions
-from kiyaku.errors import Finding
-from kiyaku.replay.events import Stream, streams
+from kiyaku.errors import Finding, InputError, quoted
+from kiyaku.replay.events import Records, Stream, dict_records, file_records, streams_of
 from kiyaku.replay.evaluator import Evaluator
 from kiyaku.replay.rulings import rulings
+from kiyaku.times import TIME_HINT, TOKYO, read_time
 
 
 @dataclass
@@ -24,26 +32,76 @@ class Result:
 def evaluate(root: Path, paths: list[Path], as_of: datetime | None = None, contract: str | None = None,
              keep_going: bool = False) -> Result:
     """Rulings for every contract in `paths` (or one), as of `as_of` (default: the last event)."""
+    return evaluate_records(root, file_records(paths), as_of, contract, keep_going)
+
+
+def evaluate_records(root: Path, records: Records, as_of: datetime | None = None, contract: str | None = None,
+                     keep_going: bool = False) -> Result:
+    """As `evaluate`, for records from any source (kiyaku.replay.events)."""
     result = Result([])
-    for found in each_contract(root, paths, result, as_of, contract, keep_going):
-        result.rulings.extend(found)
+    with Judge(root) as judge:
+        for found in judge._each(records, result, as_of, contract, keep_going):
+            result.rulings.extend(found)
     return result
 
 
 class Judge:
-    """The checked terms and rules of a repository and an evaluator over them: a contract's stream
-    in, its rulings out. Close it (or use `with`) to free the inference engine."""
+    """The checked terms and rules of a repository and an evaluator over them: events in, rulings
+    out. Close it (or use `with`) to free the inference engine.
 
-    def __init__(self, root: Path) -> None:
-        self.terms, self.book = definitions.load(root)
+    `root` is the folder holding terms/ and rules/ (default: as the command line finds it). Bad
+    events raise `kiyaku.InputError`, whose `findings` say where and what; terms or rules that do
+    not check raise `kiyaku.DefinitionError`.
+    """
+
+    def __init__(self, root: Path | str | None = None) -> None:
+        from kiyaku.paths import find_root
+
+        self.root = find_root(Path(root) if root is not None else None)
+        self.terms, self.book = definitions.load(self.root)
         self.evaluator = Evaluator(self.terms, self.book)
+
+    def evaluate(self, events: Iterable[Mapping[str, Any] | str | Path], at: datetime | str | None = None,
+                 contract: str | None = None) -> list[dict[str, Any]]:
+        """The rulings of every contract in `events` (or of `contract` alone), as of `at` (ISO 8601
+        text or an aware datetime; default: each contract's last event). `events` are event objects
+        (dicts, as in docs/events.md) or paths of event files (`-`: standard input), not both."""
+        given = list(events)
+        when = _instant(at)
+        result = Result([])
+        for found in self._each(_records(given), result, when, contract, keep_going=False):
+            result.rulings.extend(found)
+        return result.rulings
 
     def rulings(self, stream: Stream, as_of: datetime | None = None,
                 horizon: datetime | None = None) -> list[dict[str, Any]]:
-        """As of `as_of` (default: the stream's last event); with a `horizon`, deadlines after
-        `as_of` come due up to it (what time alone will bring)."""
+        """One stream's rulings as of `as_of` (default: the stream's last event); with a `horizon`,
+        deadlines after `as_of` come due up to it (what time alone will bring)."""
         outcome = self.evaluator.evaluate(stream, as_of or stream.events[-1].time, horizon)
         return rulings(outcome, self.terms, self.book.grounds)
+
+    def streams(self, records: Records, errors: list[Finding], keep_going: bool = False) -> Iterator[Stream]:
+        """The streams of `records`, checked against these terms (the provisions events cite)."""
+        return streams_of(records, errors, keep_going, self.terms)
+
+    def _each(self, records: Records, result: Result, as_of: datetime | None, contract: str | None,
+              keep_going: bool) -> Iterator[list[dict[str, Any]]]:
+        seen = False
+        for stream in self.streams(records, result.errors, keep_going):
+            if contract is not None and stream.contract != contract:
+                continue
+            seen = True
+            if stream.reordered:
+                result.notes.append(f"contract {stream.contract}: events were not in time order in the input; "
+                                    "they were ordered by time (ties keep input order)")
+            yield self.rulings(stream, as_of)
+        if contract is not None and not seen:
+            valid = " valid" if result.errors else ""
+            missing = Finding("--contract", None, f"no{valid} events for contract {quoted(contract)} in the input",
+                              "check --contract against the `contract` field of the events")
+            if not keep_going:
+                raise InputError(missing)
+            result.errors.append(missing)
 
     def close(self) -> None:
         self.evaluator.close()
@@ -60,10 +118,27 @@ def each_contract(root: Path, paths: list[Path], result: Result, as_of: datetime
     """The rulings of one contract at a time, in the order the input finishes each contract, so that
     memory holds one contract, not the whole input. Errors and notes collect in `result`."""
     with Judge(root) as judge:
-        for stream in streams(paths, result.errors, keep_going):
-            if contract is not None and stream.contract != contract:
-                continue
-            if stream.reordered:
-                result.notes.append(f"contract {stream.contract}: events were not in time order in the input; "
-                                    "they were ordered by time (ties keep input order)")
-            yield judge.rulings(stream, as_of)
+        yield from judge._each(file_records(paths), result, as_of, contract, keep_going)
+
+
+def _records(given: list[Any]) -> Records:
+    if all(isinstance(e, (str, Path)) for e in given) and given:
+        return file_records([Path(e) for e in given])
+    if any(isinstance(e, (str, Path)) for e in given):
+        raise InputError(Finding("<events>", None, "events are either event objects or file paths, not both",
+                                 "read the files first, or pass only paths"))
+    return dict_records(given)
+
+
+def _instant(at: datetime | str | None) -> datetime | None:
+    """`at` as the command line reads `--at`: a datetime must say its zone; it is taken in Asia/Tokyo."""
+    if at is None:
+        return None
+    try:
+        if isinstance(at, datetime):
+            if at.tzinfo is None:
+                raise ValueError("a datetime without a time zone is ambiguous")
+            return read_time(at.astimezone(TOKYO).replace(tzinfo=None).isoformat())
+        return read_time(at)
+    except ValueError as exc:
+        raise InputError(Finding("at", None, str(exc), TIME_HINT)) from None

@@ -1,7 +1,7 @@
 """Case reports for the legal team: one contract's rulings as a memo, in HTML or Markdown.
 
     cases = build(root, [Path("examples/smacom/x.jsonl")], contract="SC-2001")
-    write_all({Path("SC-2001.html"): render_case(root, cases[0], "html")})
+    write_files({Path("SC-2001.html"): render_case(root, cases[0], "html")})   # kiyaku.output
 """
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-from kiyaku.errors import Finding, InputError
+from kiyaku.errors import Finding, InputError, quoted
 from kiyaku.report.case import Case, build_case
-from kiyaku.report.files import write_all
-from kiyaku.report.provenance import InputFile, Provenance, file_sha256, kiyaku_version, tree_sha256
+from kiyaku.report.provenance import InputFile, Provenance, kiyaku_version, tree_sha256
+from kiyaku.textio import digest, name_of
 from kiyaku.report.render import FORMATS, render
 
-__all__ = ["FORMATS", "Case", "build", "build_case", "file_names", "provenance", "render_case", "render_index",
-           "write_all"]
+__all__ = ["FORMATS", "Case", "build", "build_case", "file_names", "provenance", "render_case", "render_index"]
 
 
 def build(root: Path, paths: list[Path], as_of: datetime | None = None, contract: str | None = None,
@@ -28,16 +27,16 @@ def build(root: Path, paths: list[Path], as_of: datetime | None = None, contract
     `as_of` defaults to each contract's last event, as `kiyaku evaluate` does. `produced_at` is only
     printed; leaving it out keeps the report a function of its inputs.
     """
+    from kiyaku import definitions
     from kiyaku.replay.judge import evaluate
     from kiyaku.replay.events import load
-    from kiyaku.terms import load_terms
 
-    streams = load(paths).streams
+    terms = definitions.load(root)[0]
+    streams = load(paths, terms=terms).streams
     if contract is not None and contract not in streams:
-        raise InputError(Finding("--contract", None, f"no events for contract {contract!r} in the files given",
+        raise InputError(Finding("--contract", None, f"no events for contract {quoted(contract)} in the files given",
                                  f"contracts in the input: {', '.join(streams) or 'none'}"))
     result = evaluate(root, paths, as_of, contract)
-    terms = load_terms(root / "terms")
     digests = (tree_sha256(root, "terms"), tree_sha256(root, "rules"))
     cases = []
     for cid, stream in streams.items():
@@ -54,7 +53,7 @@ def build(root: Path, paths: list[Path], as_of: datetime | None = None, contract
 def provenance(paths: list[Path], stream, as_of: datetime, digests: tuple[str, str],
                produced_at: datetime | None = None, notes: list[str] = ()) -> Provenance:
     per_file = Counter(e.file for e in stream.events)
-    inputs = tuple(InputFile(str(p), file_sha256(p), per_file[str(p)]) for p in paths)
+    inputs = tuple(InputFile(name_of(p), digest(p), per_file[name_of(p)]) for p in paths)
     return Provenance(as_of, kiyaku_version(), inputs, digests[0], digests[1], produced_at, tuple(notes))
 
 
