@@ -70,11 +70,16 @@ def _build(root: Path) -> tuple[Terms, RuleBook]:
     from kiyaku.terms import load_terms
 
     terms = load_terms(root / "terms")
+    return terms, load_rules(rules_folder(root), terms)
+
+
+def rules_folder(root: Path) -> Path:
+    """root/rules, which must exist: without rules every answer would be an empty one."""
     rules = root / "rules"
     if not rules.is_dir():
         raise DefinitionError(Finding(str(rules), None, "rules folder not found: without it nothing can be decided",
                                       "give --root the repository that holds terms/ and rules/"))
-    return terms, load_rules(rules, terms)
+    return rules
 
 
 def _cache_dir() -> Path:

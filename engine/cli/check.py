@@ -26,15 +26,14 @@ def command(strict: bool, root: Path | None) -> None:
       kiyaku check --strict
     """
     from kiyaku.change.lint import lint
+    from kiyaku.definitions import rules_folder
     from kiyaku.rules.loader import load_rules
 
     with reported():
         terms = load_terms_at(root)
-        rules = repo_root(root) / "rules"
-        if rules.is_dir():
-            book = load_rules(rules, terms)
-            warnings = lint(repo_root(root), terms, book)
-            for warning in warnings:
-                click.echo(str(warning), err=True)
-            if strict and warnings:
-                sys.exit(1)
+        book = load_rules(rules_folder(repo_root(root)), terms)
+        warnings = lint(repo_root(root), terms, book)
+        for warning in warnings:
+            click.echo(str(warning), err=True)
+        if strict and warnings:
+            sys.exit(1)
