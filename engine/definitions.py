@@ -69,8 +69,9 @@ def _build(root: Path) -> tuple[Terms, RuleBook]:
     from kiyaku.rules.loader import load_rules
     from kiyaku.terms import load_terms
 
+    rules = rules_folder(root)
     terms = load_terms(root / "terms")
-    return terms, load_rules(rules_folder(root), terms)
+    return terms, load_rules(rules, terms)
 
 
 def rules_folder(root: Path) -> Path:

@@ -154,23 +154,23 @@ def _keep(stream: BinaryIO, label: str) -> bytes | Path:
     head = check(_read(stream, _IN_MEMORY + 1, label))
     if len(head) <= _IN_MEMORY:
         return check(head, final=True)
-    folder = Path(tempfile.mkdtemp(prefix="kiyaku-input-"))
-    atexit.register(shutil.rmtree, folder, True)
-    path = folder / "input"
+    folder, kept = None, False
     try:
-        with open(path, "wb") as out:
+        folder = Path(tempfile.mkdtemp(prefix="kiyaku-input-"))
+        atexit.register(shutil.rmtree, folder, True)
+        with open(folder / "input", "wb") as out:
             out.write(head)
             for block in iter(lambda: _read(stream, 1 << 20, label), b""):
                 out.write(check(block))
             check(b"", final=True)
+        kept = True
+        return folder / "input"
     except OSError as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise Unreadable(Finding(label, None, f"cannot keep the input in the temporary folder {folder.parent}: "
+        raise Unreadable(Finding(label, None, f"cannot keep the input in the temporary folder {tempfile.gettempdir()}: "
                                  f"{exc.strerror or exc}", "free space there, or point TMPDIR at a folder with room")) from None
-    except Unreadable:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return path
+    finally:
+        if folder is not None and not kept:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class _Checker:

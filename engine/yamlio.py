@@ -42,6 +42,12 @@ class Sequence(list):
 class _StrictLoader(yaml.SafeLoader):
     aliases = True
 
+    def fetch_flow_collection_start(self, token_class: type) -> None:
+        # The scanner reads a flow collection ahead to its end: refuse deep `[[[[…` before that.
+        if self.flow_level >= MAX_DEPTH:
+            raise Refused(f"nested more than {MAX_DEPTH} levels deep", "flatten the document", self.get_mark())
+        super().fetch_flow_collection_start(token_class)
+
     def compose_document(self) -> yaml.Node | None:
         self.depth, self.sizes = 0, {}
         return super().compose_document()

@@ -30,8 +30,9 @@ def command(strict: bool, root: Path | None) -> None:
     from kiyaku.rules.loader import load_rules
 
     with reported():
+        rules = rules_folder(repo_root(root))
         terms = load_terms_at(root)
-        book = load_rules(rules_folder(repo_root(root)), terms)
+        book = load_rules(rules, terms)
         warnings = lint(repo_root(root), terms, book)
         for warning in warnings:
             click.echo(str(warning), err=True)

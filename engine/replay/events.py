@@ -297,13 +297,15 @@ def _worded(error: Any, event_type: str) -> str:
 
 
 def _date_problems(raw: dict[str, Any], file: str, line: int) -> list[Finding]:
+    """Fields that hold a date or a time hold a real one (the schema checks only their form)."""
     found = []
-    for name in _fields_of_kind("date").get(raw["type"], ()):
-        if isinstance(raw.get(name), str):
-            try:
-                read_date(raw[name])
-            except ValueError as exc:
-                found.append(Finding(file, line, f"field {name}: {exc}", DATE_HINT))
+    for kind, read, hint in (("date", read_date, DATE_HINT), ("time", read_time, TIME_HINT)):
+        for name in _fields_of_kind(kind).get(raw["type"], ()):
+            if isinstance(raw.get(name), str):
+                try:
+                    read(raw[name])
+                except ValueError as exc:
+                    found.append(Finding(file, line, f"field {name}: {exc}", hint))
     return found
 
 
