@@ -135,6 +135,14 @@ def open_binary(path: Path | str, label: str) -> BinaryIO:
 _kept_sources: dict[str, bytes | Path | Unreadable] = {}
 
 
+def forget_kept() -> None:
+    """Start a new run: one-time sources kept for the last one (and their temporary files) are dropped."""
+    for kept in _kept_sources.values():
+        if isinstance(kept, Path):
+            shutil.rmtree(kept.parent, ignore_errors=True)
+    _kept_sources.clear()
+
+
 def _kept(key: str, stream: BinaryIO | None, label: str) -> BinaryIO:
     if key not in _kept_sources:
         try:

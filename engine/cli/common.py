@@ -30,7 +30,9 @@ class Kiyaku(click.Group):
 
     def invoke(self, ctx: click.Context) -> object:
         from kiyaku.output import OutputFailed, guarded
+        from kiyaku.textio import forget_kept
 
+        forget_kept()  # standard input kept by an earlier command of this process is not this one's
         try:
             with guarded():
                 try:

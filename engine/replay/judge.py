@@ -19,6 +19,7 @@ from kiyaku.errors import Finding, InputError, quoted
 from kiyaku.replay.events import Records, Stream, dict_records, file_records, streams_of
 from kiyaku.replay.evaluator import Evaluator
 from kiyaku.replay.rulings import rulings
+from kiyaku.textio import forget_kept
 from kiyaku.times import TIME_HINT, TOKYO, read_time
 
 
@@ -68,6 +69,7 @@ class Judge:
         (dicts, as in docs/events.md) or paths of event files (`-`: standard input), not both."""
         given = list(events)
         when = _instant(at)
+        forget_kept()  # a pipe or standard input is read afresh by each call
         result = Result([])
         for found in self._each(_records(given), result, when, contract, keep_going=False):
             result.rulings.extend(found)
