@@ -179,12 +179,27 @@ def test_an_impossible_date_in_a_scenario_event_names_the_scenario_line(tmp_path
     ("18446744073709551616", "beyond the 64-bit integers"), ("-18446744073709551616", "beyond the 64-bit integers"),
     ("9" * 5000, "beyond the 64-bit integers"), ("1e30", "1e30 is not an integer"), ("1.5", "not an integer"),
     ("1000.0", "1000.0 is not an integer"), ("NaN", "NaN is not a number"), ("Infinity", "Infinity is not a number"),
-    ("-Infinity", "-Infinity is not a number"),
+    ("-Infinity", "-Infinity is not a number"), ("1000000000000001", "is greater than the maximum of 1000000000000000"),
 ])
 def test_numbers_beyond_exact_integers_are_refused(tmp_path: Path, amount: str, says: str) -> None:
     invoice = jsonl(INVOICE).replace('"amount": 1000', f'"amount": {amount}')
     path = events_file(tmp_path, jsonl(START) + invoice)
     refused(cli("evaluate", path), 2, f"{path}:2:", says)
+
+
+def test_the_largest_amounts_are_computed_exactly(tmp_path: Path) -> None:
+    most = 10**15
+    events = [{"contract": "C", "agreement": "smacom", "time": "2025-04-01", "type": "service_started"},
+              {"contract": "C", "time": "2025-05-01", "type": "invoice", "id": "I", "amount": most, "due_date": "2025-05-31"},
+              {"contract": "C", "time": "2025-06-20", "type": "payment", "invoice": "I", "amount": most},
+              {"contract": "C", "time": "2025-06-21", "type": "charge_evaded", "amount_excluding_tax": most,
+               "charge_date": "2025-06-01"}]
+    result = cli("evaluate", events_file(tmp_path, jsonl(*events)), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    amounts = {r["kind"]: r["amount"] for r in json.loads(result.stdout) if r["outcome"] == "payable"}
+    # smacom 第26条: 14.5% a year for the 19 days 06-01..06-19, fractions cut: 10^15 × 0.145 × 19 ÷ 365.
+    # smacom 第25条 (割増金): twice the evaded sum, plus 10% tax on it (the charge arose on 2025-06-01).
+    assert amounts == {"late_interest": 7_547_945_205_479, "surcharge": 2_200_000_000_000_000}
 
 
 @pytest.mark.parametrize(("amount", "says"), [("09", "leading zero"), ("0100", "leading zero"),

@@ -27,6 +27,7 @@ Every event has `contract`, `time` (ISO 8601; without an offset it is Asia/Tokyo
 What the loader refuses, each with its file and line (exit status 2), rather than guess:
 - text that is not UTF-8 (a Shift_JIS or UTF-16 export: convert it with `iconv`), NUL bytes, lines over 1 MiB;
 - a key given twice in one event, integers beyond 64 bits, decimals (amounts are whole yen), `NaN`;
+  amounts above 10^15 yen (so that every sum computed from them is an exact integer any output holds);
 - times and dates that are not real (`2025-02-30`, hour 25), or outside the years 1900-9000. Times are
   `2025-06-01`, `2025-06-01T09:00`, or with seconds and an offset (`Z`, `+09:00`); a time written with
   an offset is the same instant, and its calendar date is its date in Asia/Tokyo (spec decision 9):
