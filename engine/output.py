@@ -21,7 +21,7 @@ import shutil
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, TextIO
+from typing import BinaryIO, Iterator, TextIO
 
 from kiyaku.errors import Finding, InputError
 
@@ -37,7 +37,7 @@ def escape_controls(text: str) -> str:
 
 # --- files ---------------------------------------------------------------------------------------
 
-def write_files(files: dict[Path, str], folder: Path | None = None) -> None:
+def write_files(files: dict[Path, str | bytes], folder: Path | None = None) -> None:
     """Write every file, or none of them. With `folder` (which must not exist, or be a folder), the
     files all lie in it; a folder that does not exist yet appears only once every file is written."""
     if folder is not None and not folder.exists():
@@ -61,7 +61,7 @@ def write_files(files: dict[Path, str], folder: Path | None = None) -> None:
         raise
 
 
-def _write_new_folder(folder: Path, files: dict[Path, str]) -> None:
+def _write_new_folder(folder: Path, files: dict[Path, str | bytes]) -> None:
     stage = folder.with_name(f".kiyaku-{os.getpid()}.tmp")
     target = folder
     try:
@@ -78,10 +78,11 @@ def _write_new_folder(folder: Path, files: dict[Path, str]) -> None:
         raise
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, content: str | bytes) -> None:
     # "x": never write through an existing file (or a link someone placed there).
-    with path.open("x", encoding="utf-8", newline="\n") as f:
-        f.write(text)
+    opened = path.open("xb") if isinstance(content, bytes) else path.open("x", encoding="utf-8", newline="\n")
+    with opened as f:
+        f.write(content)
         f.flush()
         os.fsync(f.fileno())
 
@@ -129,12 +130,38 @@ class _Guard(io.TextIOBase):
     def isatty(self) -> bool:
         return self.stream.isatty()
 
+    @property
+    def buffer(self) -> _BinaryGuard:
+        """The stream's bytes (a PDF): written as they are, a failure reported as OutputFailed."""
+        return _BinaryGuard(self.stream.buffer, self.name)
+
     def fileno(self) -> int:
         return self.stream.fileno()
 
     @property
     def encoding(self) -> str:
         return getattr(self.stream, "encoding", "utf-8")
+
+    def writable(self) -> bool:
+        return True
+
+
+class _BinaryGuard(io.RawIOBase):
+    def __init__(self, stream: BinaryIO, name: str) -> None:
+        self.stream, self.name = stream, name
+
+    def write(self, data: bytes) -> int:
+        try:
+            self.stream.write(data)
+        except OSError as exc:
+            raise OutputFailed(self.name, exc) from None
+        return len(data)
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as exc:
+            raise OutputFailed(self.name, exc) from None
 
     def writable(self) -> bool:
         return True

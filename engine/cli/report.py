@@ -1,4 +1,4 @@
-"""kiyaku report: a case report (HTML or Markdown) for the legal team, or one per contract and an index."""
+"""kiyaku report: a case report (HTML, PDF or Markdown) for the legal team, or one per contract and an index."""
 
 from __future__ import annotations
 
@@ -7,24 +7,27 @@ from pathlib import Path
 
 import click
 
-from kiyaku.cli.common import TOKYO, parse_at, repo_root, reported, root_option
+from kiyaku.cli.common import TOKYO, AsOf, Root, as_of, at_option, locate, parse_at, reported, root_option, stated
+from kiyaku.cli.progress import progress
 
-SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
+SUFFIXES = {".html": "html", ".htm": "html", ".pdf": "pdf", ".md": "md", ".markdown": "md"}
 STDOUT = "-"
 
 
 @click.command("report")
 @click.argument("events", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--contract", default=None, help="The contract to report on (may be left out when the events hold only one).")
-@click.option("--all", "every", is_flag=True, help="One report per contract, and an index page, into the folder -o names.")
-@click.option("--at", "at", default=None, help="As of this time (ISO 8601, Asia/Tokyo unless an offset is given; default: the contract's last event).")
+@click.option("--all", "every", is_flag=True,
+              help="One report per contract, and an index page (index.html for PDFs), into the folder -o names.")
+@at_option()
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="The report file (.html or .md; - for standard output, Markdown unless --format html), "
-                   "or with --all the folder to write into.")
-@click.option("--format", "fmt", type=click.Choice(["html", "md"]), default=None,
-              help="Output format (default: from -o's extension; html with --all).")
+              help="The report file (.html, .pdf or .md; - for standard output, Markdown unless --format "
+                   "says otherwise), or with --all the folder to write into.")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "md"]), default=None,
+              help="Output format (default: from -o's extension; html with --all). pdf prints the HTML memo "
+                   "to A4 through headless Chromium ($CHROMIUM, or chromium on the PATH).")
 @click.option("--produced-at", default=None,
-              help="Print this production time in the report (ISO 8601, or `now`). Left out by default, so that the same inputs give a byte-identical report.")
+              help="Print this production time in the report (ISO 8601, or `now`). Left out by default, so that the same inputs and --at give a byte-identical HTML or Markdown report.")
 @root_option
 def command(events: tuple[Path, ...], contract: str | None, every: bool, at: str | None, output: Path,
             fmt: str | None, produced_at: str | None, root: Path | None) -> None:
@@ -34,7 +37,7 @@ def command(events: tuple[Path, ...], contract: str | None, every: bool, at: str
     \b
     Example:
       kiyaku report examples/smacom/*.jsonl --contract SC-2001 -o SC-2001.html
-      kiyaku report examples/*/*.jsonl --contract TS-1001 --at 2025-07-10 -o TS-1001.md
+      kiyaku report examples/*/*.jsonl --contract TS-1001 --at 2025-07-10 -o TS-1001.pdf
       kiyaku report --all examples/*/*.jsonl -o reports-out/
       kiyaku report examples/smacom/*.jsonl --contract SC-2001 -o - | less
     """
@@ -43,18 +46,19 @@ def command(events: tuple[Path, ...], contract: str | None, every: bool, at: str
     if every and str(output) == STDOUT:
         raise click.BadParameter("with --all, -o names the folder to write into; - (standard output) takes one report",
                                  param_hint="-o")
-    when = parse_at(at)
+    when = as_of(at)
     stamp = _produced_at(produced_at)
     fmt = fmt or ("html" if every else "md" if str(output) == STDOUT else _format_of(output))
-    base = repo_root(root)
+    found = locate(root)
     with reported():
         if every:
-            _write_every(base, list(events), when, stamp, output, fmt)
+            _write_every(found, list(events), when, stamp, output, fmt)
         else:
-            _write_one(base, list(events), when, stamp, contract, output, fmt)
+            _write_one(found, list(events), when, stamp, contract, output, fmt)
+    click.echo(stated(found, when), err=True)
 
 
-def _write_one(base: Path, events: list[Path], when: datetime | None, stamp: datetime | None,
+def _write_one(found: Root, events: list[Path], when: AsOf, stamp: datetime | None,
                contract: str | None, output: Path, fmt: str) -> None:
     from kiyaku import report
     from kiyaku.output import write_files
@@ -62,19 +66,19 @@ def _write_one(base: Path, events: list[Path], when: datetime | None, stamp: dat
     to_stdout = str(output) == STDOUT
     if not to_stdout and not output.parent.is_dir():
         raise click.BadParameter(f"folder {output.parent} does not exist", param_hint="-o")
-    if contract is None:
-        contract = _only_contract(events)
-    cases = report.build(base, events, when, contract, stamp)
-    _echo_notes(cases)
-    text = report.render_case(base, cases[0], fmt)
+    streams = report.contracts(events, found.path)
+    contract = contract or _only_contract(streams)
+    case, = report.each_case(found.path, streams, events, when.time, contract, stamp, found)
+    _echo_notes([case])
+    content = report.render_case(found.path, case, fmt)
     if to_stdout:
-        click.echo(text, nl=False)
+        click.echo(content, nl=False)
         return
-    write_files({output: text})
+    write_files({output: content})
     click.echo(f"wrote {output}", err=True)
 
 
-def _write_every(base: Path, events: list[Path], when: datetime | None, stamp: datetime | None,
+def _write_every(found: Root, events: list[Path], when: AsOf, stamp: datetime | None,
                  output: Path, fmt: str) -> None:
     from kiyaku import report
     from kiyaku.output import write_files
@@ -83,22 +87,28 @@ def _write_every(base: Path, events: list[Path], when: datetime | None, stamp: d
         raise click.BadParameter(f"{output} is a file; with --all, -o names a folder", param_hint="-o")
     if not output.parent.is_dir():
         raise click.BadParameter(f"folder {output.parent} does not exist", param_hint="-o")
-    cases = report.build(base, events, when, None, stamp)
-    _echo_notes(cases)
-    names = report.file_names([c.contract for c in cases], fmt)
+    streams = report.contracts(events, found.path)
+    names = report.file_names(list(streams), fmt)
+    cases = []
     # Everything is rendered before anything is written, so a template error writes nothing; a new
     # folder appears only once every report in it is written.
-    files = {output / names[c.contract]: report.render_case(base, c, fmt) for c in cases}
-    files[output / f"index.{fmt}"] = report.render_index(base, cases, names, fmt)
+    files: dict[Path, str | bytes] = {}
+    for case in progress(report.each_case(found.path, streams, events, when.time, None, stamp, found),
+                         desc="reports", unit="contract", total=len(streams)):
+        files[output / names[case.contract]] = report.render_case(found.path, case, fmt)
+        cases.append(case)
+    _echo_notes(cases)
+    index = report.index_name(fmt)
+    files[output / index] = report.render_index(found.path, cases, names, fmt)
     write_files(files, folder=output)
-    click.echo(f"wrote {len(cases)} report(s) and index.{fmt} to {output}", err=True)
+    click.echo(f"wrote {len(cases)} report(s) and {index} to {output}", err=True)
 
 
 def _format_of(output: Path) -> str:
     fmt = SUFFIXES.get(output.suffix.lower())
     if fmt is None:
-        raise click.BadParameter(f"cannot tell the format from {output.name!r}: name a .html or .md file, "
-                                 "or give --format html|md", param_hint="-o")
+        raise click.BadParameter(f"cannot tell the format from {output.name!r}: name a .html, .pdf or .md file, "
+                                 "or give --format html|pdf|md", param_hint="-o")
     return fmt
 
 
@@ -117,10 +127,8 @@ def _produced_at(value: str | None) -> datetime | None:
     return stamp
 
 
-def _only_contract(events: list[Path]) -> str:
-    from kiyaku.replay.events import load
-
-    contracts = list(load(events).streams)
+def _only_contract(streams: dict) -> str:
+    contracts = list(streams)
     if len(contracts) != 1:
         raise click.UsageError(f"the events hold {len(contracts)} contracts ({', '.join(contracts)}): "
                                "name one with --contract ID, or use --all")

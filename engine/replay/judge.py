@@ -58,7 +58,7 @@ class Judge:
     def __init__(self, root: Path | str | None = None) -> None:
         from kiyaku.paths import find_root
 
-        self.root = find_root(Path(root) if root is not None else None)
+        self.root = Path(root) if root is not None else find_root().path
         self.terms, self.book = definitions.load(self.root)
         self.evaluator = Evaluator(self.terms, self.book)
 
@@ -93,9 +93,7 @@ class Judge:
             if contract is not None and stream.contract != contract:
                 continue
             seen = True
-            if stream.reordered:
-                result.notes.append(f"contract {stream.contract}: events were not in time order in the input; "
-                                    "they were ordered by time (ties keep input order)")
+            result.notes.extend(f"contract {stream.contract}: {note}" for note in notes(stream))
             yield self.rulings(stream, as_of)
         if contract is not None and not seen:
             valid = " valid" if result.errors else ""
@@ -144,3 +142,10 @@ def _instant(at: datetime | str | None) -> datetime | None:
         return read_time(at)
     except ValueError as exc:
         raise InputError(Finding("at", None, str(exc), TIME_HINT)) from None
+
+
+def notes(stream: Stream) -> list[str]:
+    """What a reader of a contract's rulings should know about how its input was read."""
+    if stream.reordered:
+        return ["events were not in time order in the input; they were ordered by time (ties keep input order)"]
+    return []
