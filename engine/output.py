@@ -109,50 +109,15 @@ class OutputFailed(Exception):
 
 
 class _Guard(io.TextIOBase):
-    """A text stream that escapes controls and reports a failed write as OutputFailed."""
+    """A stream that escapes controls in text (never in bytes: a PDF is written as it is) and reports
+    a failed write as OutputFailed."""
 
-    def __init__(self, stream: TextIO, name: str) -> None:
-        self.stream, self.name = stream, name
+    def __init__(self, stream: TextIO | BinaryIO, name: str, text: bool = True) -> None:
+        self.stream, self.name, self.text = stream, name, text
 
-    def write(self, text: str) -> int:
+    def write(self, data: str | bytes) -> int:
         try:
-            self.stream.write(escape_controls(text))
-        except OSError as exc:
-            raise OutputFailed(self.name, exc) from None
-        return len(text)
-
-    def flush(self) -> None:
-        try:
-            self.stream.flush()
-        except OSError as exc:
-            raise OutputFailed(self.name, exc) from None
-
-    def isatty(self) -> bool:
-        return self.stream.isatty()
-
-    @property
-    def buffer(self) -> _BinaryGuard:
-        """The stream's bytes (a PDF): written as they are, a failure reported as OutputFailed."""
-        return _BinaryGuard(self.stream.buffer, self.name)
-
-    def fileno(self) -> int:
-        return self.stream.fileno()
-
-    @property
-    def encoding(self) -> str:
-        return getattr(self.stream, "encoding", "utf-8")
-
-    def writable(self) -> bool:
-        return True
-
-
-class _BinaryGuard(io.RawIOBase):
-    def __init__(self, stream: BinaryIO, name: str) -> None:
-        self.stream, self.name = stream, name
-
-    def write(self, data: bytes) -> int:
-        try:
-            self.stream.write(data)
+            self.stream.write(escape_controls(data) if self.text else data)
         except OSError as exc:
             raise OutputFailed(self.name, exc) from None
         return len(data)
@@ -162,6 +127,20 @@ class _BinaryGuard(io.RawIOBase):
             self.stream.flush()
         except OSError as exc:
             raise OutputFailed(self.name, exc) from None
+
+    @property
+    def buffer(self) -> _Guard:
+        return _Guard(self.stream.buffer, self.name, text=False)
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self.stream, "encoding", "utf-8")
 
     def writable(self) -> bool:
         return True
