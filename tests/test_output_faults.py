@@ -96,6 +96,18 @@ def test_a_full_temporary_folder_while_keeping_standard_input_is_named(monkeypat
             "<stdin>: cannot keep the input in the temporary folder", "No space left on device")
 
 
+def test_a_full_temporary_folder_anywhere_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import kiyaku.replay.judge as judge
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", "/tmp/kiyaku-spool")
+
+    monkeypatch.setattr(judge.Judge, "rulings", full)
+    result = cli("evaluate", SMACOM)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == "kiyaku: /tmp/kiyaku-spool: No space left on device\n"
+
+
 # --- Ctrl-C --------------------------------------------------------------------------------------
 
 @pytest.mark.skipif(not Path(f"/proc/{os.getpid()}/wchan").exists(), reason="needs Linux's /proc to see the wait")

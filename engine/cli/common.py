@@ -28,8 +28,8 @@ CLOSED_PIPE = 141  # 128 + SIGPIPE
 
 class Kiyaku(click.Group):
     """The command group: every command runs with its output guarded (kiyaku.output) and ends in an
-    exit status, never a traceback: 0 done, 1 findings in terms/ or rules/ (or an output that could
-    not be written), 2 bad input or usage, 130 interrupted, 141 output pipe closed, 70 a fault of
+    exit status, never a traceback: 0 done, 1 findings in terms/ or rules/ (or an output, or the
+    machine, that failed: a full disk, a full temporary folder), 2 bad input or usage, 130 interrupted, 141 output pipe closed, 70 a fault of
     kiyaku itself (KIYAKU_TRACEBACK=1 shows its traceback)."""
 
     def invoke(self, ctx: click.Context) -> object:
@@ -51,6 +51,10 @@ class Kiyaku(click.Group):
                     sys.exit(INTERRUPTED)
                 except (SystemExit, click.exceptions.Exit, OutputFailed):
                     raise
+                except OSError as exc:  # the machine, not the input: a full temporary folder, a vanished file
+                    where = f"{exc.filename}: " if exc.filename else ""
+                    click.echo(f"kiyaku: {where}{exc.strerror or exc}", err=True)
+                    sys.exit(1)
                 except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
                     if os.environ.get("KIYAKU_TRACEBACK"):
                         raise
