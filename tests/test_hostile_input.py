@@ -391,6 +391,11 @@ def test_a_yaml_alias_repeating_an_event_is_refused(tmp_path: Path) -> None:
     refused(cli("evaluate", path), 2, f"{path}:2: an alias (*start) is not allowed here")
 
 
+def test_evaluate_says_when_the_input_holds_no_events(tmp_path: Path) -> None:
+    result = cli("evaluate", events_file(tmp_path, "\n\n"), "--format", "json")
+    assert (result.exit_code, result.stdout, result.stderr.splitlines()[0]) == (0, "[]\n", "note: no events in the input")
+
+
 def test_evaluate_says_when_a_contract_has_no_events() -> None:
     refused(cli("evaluate", SMACOM, "--contract", "SC-9999"), 2, "--contract: no events for contract 'SC-9999'")
 

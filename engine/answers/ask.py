@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kiyaku.replay.judge import Judge
-from kiyaku.errors import Finding, InputError
+from kiyaku.errors import Finding, InputError, quoted
 from kiyaku.replay.events import TOKYO, Stream, file_records
 
 
@@ -91,7 +91,7 @@ def _stream(judge: Judge, paths: list[Path], contract: str) -> Stream:
     """The contract's events, read once for both replays."""
     found = next((s for s in judge.streams(file_records(paths), []) if s.contract == contract), None)
     if found is None:
-        raise InputError(Finding(", ".join(map(str, paths)), None, f"no events for contract {contract!r}",
+        raise InputError(Finding(", ".join(map(str, paths)), None, f"no events for contract {quoted(contract)}",
                                  "check --contract against the `contract` field of the events"))
     return found
 

@@ -88,13 +88,16 @@ class Judge:
 
     def _each(self, records: Records, result: Result, as_of: datetime | None, contract: str | None,
               keep_going: bool) -> Iterator[list[dict[str, Any]]]:
-        seen = False
+        seen = any_stream = False
         for stream in self.streams(records, result.errors, keep_going):
+            any_stream = True
             if contract is not None and stream.contract != contract:
                 continue
             seen = True
             result.notes.extend(f"contract {stream.contract}: {note}" for note in notes(stream))
             yield self.rulings(stream, as_of)
+        if not any_stream and not result.errors:
+            result.notes.append("no events in the input")
         if contract is not None and not seen:
             valid = " valid" if result.errors else ""
             missing = Finding("--contract", None, f"no{valid} events for contract {quoted(contract)} in the input",
