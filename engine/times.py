@@ -32,25 +32,41 @@ def read_date(text: Any) -> date:
     """A calendar date `YYYY-MM-DD`; ValueError saying what is wrong with it."""
     if not isinstance(text, str) or not _DATE.fullmatch(text):
         raise ValueError(f"{quoted(text)} is not a date of the form YYYY-MM-DD")
-    return _calendar(text, text)
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        _calendar(text, text)  # says why
+        raise
+    _in_year_range(day.year)
+    return day
 
 
 def read_time(text: Any) -> datetime:
     """An instant (see the module's docstring), in Asia/Tokyo; ValueError saying what is wrong with it."""
-    if isinstance(text, str) and _DATE.fullmatch(text):
+    if isinstance(text, str) and len(text) == 10:
         return datetime.combine(read_date(text), time(), TOKYO)
     if not isinstance(text, str) or not _TIME.fullmatch(text):
         raise ValueError(f"{quoted(text)} is not an ISO 8601 time")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        _why_not(text)
+        raise
+    _in_year_range(parsed.year)  # before converting: 9999-12-31T23:59Z is past the end of the calendar in Tokyo
+    instant = parsed.replace(tzinfo=TOKYO) if parsed.tzinfo is None else parsed.astimezone(TOKYO)
+    _in_year_range(instant.year)
+    return instant
+
+
+def _why_not(text: str) -> None:
+    """Raise the reason a time of the right form is not a time (only when reading it failed)."""
     _calendar(text[:10], text)
     hour, minute = int(text[11:13]), int(text[14:16])
     if hour > 23 or minute > 59 or (len(text) > 17 and text[16] == ":" and int(text[17:19]) > 59):
         raise ValueError(f"{text!r}: hours run 00-23, minutes and seconds 00-59")
     offset = text[-6:] if text[-6] in "+-" else ""
-    if offset and (int(offset[1:3]) > 23 or int(offset[4:6]) > 59):
+    if offset:
         raise ValueError(f"{text!r}: the offset {offset} is not a time-zone offset")
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    instant = parsed.replace(tzinfo=TOKYO) if parsed.tzinfo is None else parsed.astimezone(TOKYO)
-    return datetime.combine(_in_range(instant.date()), instant.timetz())
 
 
 def parse_time(value: Any) -> datetime | None:

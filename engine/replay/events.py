@@ -104,12 +104,6 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
-def _integer(text: str) -> int:
-    if len(text.lstrip("-")) > 19 or abs(int(text)) >= INT_BOUND:
-        raise _Refused(f"{quoted(text, 30)} is beyond the 64-bit integers kiyaku reads")
-    return int(text)
-
-
 def _constant(text: str) -> Any:
     raise _Refused(f"{text} is not a number JSON allows")
 
@@ -128,13 +122,15 @@ class Written(Decimal):
 
 def _json(text: str, file: str, line: int) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_object, parse_int=_integer, parse_float=Written,
-                          parse_constant=_constant)
+        return json.loads(text, object_pairs_hook=_object, parse_float=Written, parse_constant=_constant)
     except json.JSONDecodeError as exc:
         raise InputError(Finding(file, line, f"not valid JSON: {exc.msg} (column {exc.colno})",
                                  "JSON Lines: one event object per line")) from None
     except _Refused as exc:
         raise InputError(Finding(file, line, str(exc), "fix the event")) from None
+    except ValueError:  # Python's own limit on the digits of an integer (4,300)
+        raise InputError(Finding(file, line, "a number with thousands of digits is beyond the 64-bit integers "
+                                 "kiyaku reads", "fix the event")) from None
     except RecursionError:
         raise InputError(Finding(file, line, f"nested too deeply to be an event",
                                  "JSON Lines: one event object per line")) from None
@@ -183,11 +179,30 @@ def _shape(raw: Any) -> str | None:
     text, numbers that are not integers kiyaku can hold, texts that are not text or are huge, nesting."""
     if not isinstance(raw, dict):
         return "an event must be an object with contract, time and type"
-    stack: list[tuple[Any, str, int]] = [(v, k, 1) for k, v in raw.items()]
-    if any(not isinstance(k, str) for k in raw):
-        return f"field names must be text, not {quoted(next(k for k in raw if not isinstance(k, str)))}"
+    for key, value in raw.items():  # the common case, flat and plain, without a stack
+        kind = type(value)
+        if type(key) is not str:
+            return f"field names must be text, not {quoted(key)}"
+        if kind is str:
+            if len(value) > MAX_ID or not value.isascii():
+                problem = _text_problem(value, key, 1)
+                if problem:
+                    return problem
+        elif kind is int:
+            if not -INT_BOUND < value < INT_BOUND:
+                return f"field {key}: {quoted(value, 30)} is beyond the 64-bit integers kiyaku reads"
+        elif kind is not bool and value is not None:
+            problem = _nested_problem(value, key)
+            if problem:
+                return problem
+    return None
+
+
+def _nested_problem(value: Any, name: str) -> str | None:
+    """`_shape` for a value that is not a plain text, integer, flag or null: walked without recursion."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
-        value, name, depth = stack.pop()
+        value, depth = stack.pop()
         if isinstance(value, str):
             problem = _text_problem(value, name, depth)
         elif isinstance(value, bool) or value is None:
@@ -200,7 +215,7 @@ def _shape(raw: Any) -> str | None:
         elif isinstance(value, (list, dict)) and depth < MAX_DEPTH:
             if isinstance(value, dict) and any(not isinstance(k, str) for k in value):
                 return f"field {name}: field names must be text"
-            stack.extend((v, name, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
             continue
         else:
             problem = f"field {name}: nested too deeply" if isinstance(value, (list, dict)) else \
@@ -299,14 +314,20 @@ def _worded(error: Any, event_type: str) -> str:
 def _date_problems(raw: dict[str, Any], file: str, line: int) -> list[Finding]:
     """Fields that hold a date or a time hold a real one (the schema checks only their form)."""
     found = []
-    for kind, read, hint in (("date", read_date, DATE_HINT), ("time", read_time, TIME_HINT)):
-        for name in _fields_of_kind(kind).get(raw["type"], ()):
-            if isinstance(raw.get(name), str):
-                try:
-                    read(raw[name])
-                except ValueError as exc:
-                    found.append(Finding(file, line, f"field {name}: {exc}", hint))
+    for name, read, hint in _dated(raw["type"]):
+        if isinstance(raw.get(name), str):
+            try:
+                read(raw[name])
+            except ValueError as exc:
+                found.append(Finding(file, line, f"field {name}: {exc}", hint))
     return found
+
+
+@cache
+def _dated(event_type: str) -> tuple[tuple[str, Callable[[str], Any], str], ...]:
+    """The date and time fields of an event type (besides `time`), each with its reader."""
+    return tuple((name, read, hint) for kind, read, hint in (("date", read_date, DATE_HINT), ("time", read_time, TIME_HINT))
+                 for name in _fields_of_kind(kind).get(event_type, ()))
 
 
 def _contract_of(raw: Any) -> str | None:
