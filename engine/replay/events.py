@@ -92,7 +92,7 @@ def _fields_of_kind(ref: str) -> dict[str, tuple[str, ...]]:
 # --- reading -----------------------------------------------------------------------------------
 
 class _Refused(ValueError):
-    """JSON that parses but that kiyaku does not read: a duplicate key, a number it cannot hold."""
+    """JSON that parses but that kiyaku does not read: a key given twice, NaN or Infinity."""
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -108,10 +108,10 @@ def _constant(text: str) -> Any:
     raise _Refused(f"{text} is not a number JSON allows")
 
 
-class Written(Decimal):
+class _Written(Decimal):
     """A decimal number as written (`1e30`): kept exact and shown as given, to be refused by the checks."""
 
-    def __new__(cls, text: str) -> Written:
+    def __new__(cls, text: str) -> _Written:
         self = super().__new__(cls, text)
         self.text = text
         return self
@@ -122,7 +122,7 @@ class Written(Decimal):
 
 def _json(text: str, file: str, line: int) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_object, parse_float=Written, parse_constant=_constant)
+        return json.loads(text, object_pairs_hook=_object, parse_float=_Written, parse_constant=_constant)
     except json.JSONDecodeError as exc:
         raise InputError(Finding(file, line, f"not valid JSON: {exc.msg} (column {exc.colno})",
                                  "JSON Lines: one event object per line")) from None
@@ -132,7 +132,7 @@ def _json(text: str, file: str, line: int) -> Any:
         raise InputError(Finding(file, line, "a number with thousands of digits is beyond the 64-bit integers "
                                  "kiyaku reads", "fix the event")) from None
     except RecursionError:
-        raise InputError(Finding(file, line, f"nested too deeply to be an event",
+        raise InputError(Finding(file, line, "nested too deeply to be an event",
                                  "JSON Lines: one event object per line")) from None
 
 
@@ -271,9 +271,12 @@ def _check(raw: Any, file: str, line: int) -> list[Finding]:
     shape = _shape(raw)
     if shape is not None:
         return [Finding(file, line, shape, "see docs/events.md")]
-    if _valid(raw):
-        return []
-    import jsonschema  # only to word what is wrong: valid events never need it
+    return [] if _valid(raw) else _vocabulary_problems(raw, file, line)
+
+
+def _vocabulary_problems(raw: dict[str, Any], file: str, line: int) -> list[Finding]:
+    """What the vocabulary finds wrong with a record, in words (valid events never come here)."""
+    import jsonschema
 
     vocab = vocabulary()
     problems = [f"field {e.path[0] if e.path else ''!s}: {e.message}".replace("field : ", "")
@@ -289,18 +292,23 @@ def _check(raw: Any, file: str, line: int) -> list[Finding]:
               "properties": spec["properties"]} | ({"not": spec["not"]} if "not" in spec else {})
     found = [Finding(file, line, _worded(e, raw["type"]), hint)
              for e in jsonschema.Draft202012Validator(schema).iter_errors(raw)]
-    unknown = [key for key in raw if key not in COMMON and key not in spec["properties"]]
-    if unknown:
-        allowed = ", ".join(list(COMMON) + sorted(spec["properties"]))
-        names = ", ".join(quoted(k, 30) for k in unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
-        found.append(Finding(file, line, f"field{'s' if len(unknown) > 1 else ''} {names}: not "
-                             f"{'fields' if len(unknown) > 1 else 'a field'} of {raw['type']} events",
-                             f"allowed: {allowed}"))
+    found += _unknown_fields(raw, spec, file, line)
     try:
         read_time(raw["time"])
     except ValueError as exc:
         found.append(Finding(file, line, f"field time: {exc}", TIME_HINT))
     return found + _date_problems(raw, file, line)
+
+
+def _unknown_fields(raw: dict[str, Any], spec: dict[str, Any], file: str, line: int) -> list[Finding]:
+    """One finding for every field the type does not have, naming a few (an event may carry thousands)."""
+    unknown = [key for key in raw if key not in COMMON and key not in spec["properties"]]
+    if not unknown:
+        return []
+    names = ", ".join(quoted(k, 30) for k in unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+    what = "fields" if len(unknown) > 1 else "a field"
+    return [Finding(file, line, f"field{'s' if len(unknown) > 1 else ''} {names}: not {what} of {raw['type']} events",
+                    f"allowed: {', '.join(list(COMMON) + sorted(spec['properties']))}")]
 
 
 def _worded(error: Any, event_type: str) -> str:
@@ -358,10 +366,13 @@ def file_records(paths: list[Path]) -> Records:
 
 def _given_once(path: Path, seen: dict[Any, Path]) -> None:
     """The same file twice would count each of its events twice."""
-    try:
-        key: Any = STDIN if str(path) == STDIN else (lambda st: (st.st_dev, st.st_ino))(path.stat())
-    except OSError:
-        return  # reading it will say what is wrong
+    key: Any = STDIN
+    if str(path) != STDIN:
+        try:
+            st = path.stat()
+        except OSError:
+            return  # reading it will say what is wrong
+        key = (st.st_dev, st.st_ino)
     if key in seen:
         raise InputError(Finding(name_of(path), None, f"given twice (also as {name_of(seen[key])}): its events "
                                  "would count twice", "give each events file once"))
