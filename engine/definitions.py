@@ -56,7 +56,7 @@ _loaded: dict[str, tuple[Terms, RuleBook]] = {}
 
 
 def _cached(key: str, root: Path) -> tuple[Terms, RuleBook]:
-    folder = _cache_dir()
+    folder = cache_dir()
     name = f"definitions-{key}.json"
     found = _read(folder, name)
     if found is None:
@@ -83,9 +83,20 @@ def rules_folder(root: Path) -> Path:
     return rules
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
     base = os.environ.get("KIYAKU_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kiyaku"
     return Path(base)
+
+
+def private_cache_dir() -> Path | None:
+    """The cache folder, made (private) when missing; None unless the user alone can write it, so that
+    what is kept there (these entries, the store's unpacked snapshots) cannot have been put there by another."""
+    folder = cache_dir()
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return folder if not hasattr(os, "getuid") or _mine(folder.stat()) else None
+    except OSError:
+        return None
 
 
 def _key(root: Path) -> str:
@@ -123,7 +134,7 @@ def _private_bytes(folder: Path, name: str) -> bytes | None:
     if not hasattr(os, "getuid") or os.open not in os.supports_dir_fd:
         # No owners to check (Windows): the entry is data, so the worst it can do is be refused.
         return (folder / name).read_bytes()
-    dir_fd = os.open(folder, flags | getattr(os, "O_DIRECTORY", 0))
+    dir_fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))  # the folder may be a link: its target is checked
     try:
         if not _mine(os.fstat(dir_fd)):
             return None
@@ -141,10 +152,9 @@ def _mine(st: os.stat_result) -> bool:
 
 def _store(folder: Path, name: str, found: tuple[Terms, RuleBook]) -> None:
     tmp = None
+    if private_cache_dir() != folder:
+        return
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if hasattr(os, "getuid") and not _mine(folder.stat()):
-            return
         data = json.dumps(_encode(found), ensure_ascii=False, separators=(",", ":")).encode()
         with tempfile.NamedTemporaryFile("wb", dir=folder, prefix=".definitions-", delete=False) as f:
             tmp = f.name

@@ -17,7 +17,12 @@ INVOICE = {"contract": "C-1", "time": "2025-05-01", "type": "invoice", "id": "IN
 
 
 def cli(*args: str, input: bytes | str | None = None) -> Result:
-    root = [] if "--root" in args else ["--root", str(ROOT)]
+    """`kiyaku ARGS…`, with this repository's terms unless ARGS name others (or the command reads none)."""
+    command = main.commands.get(args[0])
+    if command is not None and hasattr(command, "commands") and len(args) > 1:
+        command = command.commands.get(args[1])
+    takes_root = command is not None and any(p.name == "root" for p in command.params)
+    root = ["--root", str(ROOT)] if takes_root and "--root" not in args else []
     return CliRunner().invoke(main, [*args, *root], input=input)
 
 

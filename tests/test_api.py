@@ -104,6 +104,7 @@ STDIN_COMMANDS = {
     "report": (["report", "-", "-o", "-"], lambda out: out.startswith("# Case report — contract SC-2001")
                and "| \\<stdin\\> | 3 | " in out),
     # Two event files: the example, and the same events again from standard input (26 rulings each).
+    "ingest": (["ingest", "-", "--db", "{db}"], lambda out: out == ""),
     "diff": (["diff", str(ROOT), str(ROOT), "--events", "-", "--format", "json", "--scenarios", str(ROOT / "docs"),
               "--examples", str(SMACOM)],
              lambda out: json.loads(out)["counts"] | {"errors": json.loads(out)["errors"]} == {
@@ -117,11 +118,14 @@ def test_every_command_that_reads_events_is_tested_below() -> None:
 
 
 @pytest.mark.parametrize("command", sorted(STDIN_COMMANDS))
-def test_a_dash_reads_events_from_standard_input(command: str) -> None:
+def test_a_dash_reads_events_from_standard_input(command: str, tmp_path: Path) -> None:
     args, ok = STDIN_COMMANDS[command]
-    result = cli(*args, input=SMACOM.read_bytes())
+    result = cli(*(a.format(db=tmp_path / "kiyaku.db") for a in args), input=SMACOM.read_bytes())
     assert result.exit_code == 0, result.stderr
     assert ok(result.stdout), result.stdout[:500]
+    if command == "ingest":  # and the events are there, read back from the store
+        stored = cli("evaluate", "--db", str(tmp_path / "kiyaku.db"), "--format", "json")
+        assert {r["contract"] for r in json.loads(stored.stdout)} == {"SC-2001"}
 
 
 def test_standard_input_in_yaml() -> None:

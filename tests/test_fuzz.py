@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from kiyaku import definitions
 from kiyaku.cli import main
 from kiyaku.errors import InputError
-from kiyaku.replay.events import dict_records, file_records, streams_of, vocabulary
+from kiyaku.replay.events import dict_records, file_records, streams_of, unresolved_citations, vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
 TERMS = definitions.load(ROOT)[0]
@@ -101,8 +101,8 @@ def _broken(draw: Any, e: dict[str, Any]) -> Any:
 def _load(records) -> None:
     """Read every stream; only InputError may stop it, and each of its findings is located."""
     try:
-        for _ in streams_of(records, [], False, TERMS):
-            pass
+        for stream in streams_of(records, [], False):
+            unresolved_citations(stream, TERMS)
     except InputError as exc:
         assert exc.findings
         for finding in exc.findings:

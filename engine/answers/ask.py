@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from kiyaku.replay.judge import Judge
 from kiyaku.errors import Finding, InputError, quoted
-from kiyaku.replay.events import TOKYO, Stream, file_records
+from kiyaku.replay.events import TOKYO, Stream, streams
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,14 @@ FAR = datetime(9999, 1, 1, tzinfo=TOKYO)
 
 def ask(root: Path, question: str, contract: str, paths: list[Path], as_of: datetime) -> dict[str, Any]:
     """The answer as the spec's JSON object: answer, amount, citations, rulings, missing, and more."""
-    q = QUESTIONS[question]
-    with Judge(root) as judge:
-        stream = _stream(judge, paths, contract)
+    return ask_stream(root, question, contract_stream(paths, contract), as_of)
 
+
+def ask_stream(root: Path, question: str, stream: Stream, as_of: datetime) -> dict[str, Any]:
+    """The answer about the contract of `stream` (from files, a store, a recorded decision)."""
+    q = QUESTIONS[question]
+    contract = stream.contract
+    with Judge(root) as judge:
         def later() -> list[dict[str, Any]]:
             return [r for r in _of_kind(judge.rulings(stream, as_of, FAR), q) if r["outcome"] in q.yes]
 
@@ -87,9 +91,9 @@ def _answer(q: Question, contract: str, as_of: datetime, now: list[dict[str, Any
     return answer
 
 
-def _stream(judge: Judge, paths: list[Path], contract: str) -> Stream:
+def contract_stream(paths: list[Path], contract: str) -> Stream:
     """The contract's events, read once for both replays."""
-    found = next((s for s in judge.streams(file_records(paths), []) if s.contract == contract), None)
+    found = next((s for s in streams(paths, []) if s.contract == contract), None)
     if found is None:
         raise InputError(Finding(", ".join(map(str, paths)), None, f"no events for contract {quoted(contract)}",
                                  "check --contract against the `contract` field of the events"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from kiyaku.cli import ask, check, diff, evaluate, fmt, report, terms, test
+from kiyaku.cli import ask, check, diff, evaluate, fmt, ingest, log, report, terms, test
 from kiyaku.cli.common import Kiyaku
 
 
@@ -14,5 +14,5 @@ def main() -> None:
     """kiyaku (規約): what your terms of service say about a case, with the clause that says so."""
 
 
-for _module in (ask, check, diff, evaluate, fmt, report, terms, test):
+for _module in (ask, check, diff, evaluate, fmt, ingest, log, report, terms, test):
     main.add_command(_module.command)

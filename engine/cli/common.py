@@ -18,7 +18,8 @@ from kiyaku.asof import TOKYO, AsOf, now
 from kiyaku.errors import DefinitionError, KiyakuError
 from kiyaku.paths import Root
 
-__all__ = ["TOKYO", "AsOf", "Kiyaku", "Root", "as_of", "at_option", "locate", "parse_at", "repo_root",
+__all__ = ["TOKYO", "AsOf", "Kiyaku", "Root", "as_of", "at_option", "db_option", "locate", "parse_at", "repo_root",
+           "store_name",
            "reported", "root_option", "stated"]
 
 INTERNAL = 70  # EX_SOFTWARE: a fault of kiyaku itself, not of the input or the definitions
@@ -29,8 +30,8 @@ CLOSED_PIPE = 141  # 128 + SIGPIPE
 class Kiyaku(click.Group):
     """The command group: every command runs with its output guarded (kiyaku.output) and ends in an
     exit status, never a traceback: 0 done, 1 findings in terms/ or rules/ (or an output, or the
-    machine, that failed: a full disk, a full temporary folder), 2 bad input or usage, 130 interrupted, 141 output pipe closed, 70 a fault of
-    kiyaku itself (KIYAKU_TRACEBACK=1 shows its traceback)."""
+    machine, that failed: a full disk, a full temporary folder), 2 bad input or usage, 130
+    interrupted, 141 output pipe closed, 70 a fault of kiyaku itself (KIYAKU_TRACEBACK=1 shows it)."""
 
     def invoke(self, ctx: click.Context) -> object:
         from kiyaku.output import OutputFailed, guarded
@@ -149,3 +150,15 @@ def parse_at(value: str | None) -> datetime | None:
         return read_time(value)
     except ValueError as exc:
         raise click.BadParameter(f"{exc}; {TIME_HINT}", param_hint="--at") from None
+
+
+db_option = click.option(
+    "--db", default=None, metavar="PATH|URL",
+    help="The case store: a SQLite file or a postgresql:// URL (default: $KIYAKU_DB, then kiyaku.db here).")
+
+
+def store_name(db: str | None) -> str:
+    """The store to use: --db, $KIYAKU_DB, or kiyaku.db in the working directory."""
+    from kiyaku.store import DEFAULT, configured
+
+    return configured(db) or DEFAULT

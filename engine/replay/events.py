@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from kiyaku.terms import Terms
 
 __all__ = ["TOKYO", "Event", "Loaded", "Stream", "dict_records", "file_records", "load", "located_records", "parse_time",
-           "streams", "streams_of", "vocabulary"]
+           "streams", "streams_of", "unresolved_citations", "vocabulary"]
 
 COMMON = ("contract", "time", "type", "agreement", "id", "note")
 # Fields that name another event of the same contract, by the type of event they name.
@@ -401,18 +401,15 @@ def _last_positions(records: Records) -> dict[str, int]:
     return last
 
 
-def streams(paths: list[Path], errors: list[Finding], keep_going: bool = False,
-            terms: Terms | None = None) -> Iterator[Stream]:
+def streams(paths: list[Path], errors: list[Finding], keep_going: bool = False) -> Iterator[Stream]:
     """Each contract's stream in event files; see `streams_of`."""
-    return streams_of(file_records(paths), errors, keep_going, terms)
+    return streams_of(file_records(paths), errors, keep_going)
 
 
-def streams_of(records: Records, errors: list[Finding], keep_going: bool = False,
-               terms: Terms | None = None) -> Iterator[Stream]:
+def streams_of(records: Records, errors: list[Finding], keep_going: bool = False) -> Iterator[Stream]:
     """Each contract's stream, ordered by time, as soon as the input has passed its last event.
     Problems go to `errors` with keep_going; without it the first one raises InputError. Every
-    source of events (files, objects, a store) is validated here, by the same vocabulary; with
-    `terms`, the provisions events cite must be provisions of the contract's agreement."""
+    source of events (files, objects, a store) is validated here, by the same vocabulary."""
     last = _last_positions(records)
     pending: dict[str, list[Event]] = defaultdict(list)
     for k, (source, line, raw) in enumerate(records(errors, keep_going)):
@@ -425,7 +422,7 @@ def streams_of(records: Records, errors: list[Finding], keep_going: bool = False
             pending[raw["contract"]].append(_event(raw, source, line, k))
         contract = _contract_of(raw)
         if contract is not None and last.get(contract) == k and contract in pending:
-            stream = _stream(contract, pending.pop(contract), errors, keep_going, terms)
+            stream = _stream(contract, pending.pop(contract), errors, keep_going)
             if stream is not None:
                 yield stream
 
@@ -436,19 +433,18 @@ def _event(raw: dict[str, Any], source: str, line: int, seq: int) -> Event:
                  raw.get("id") or f"{raw['type']}@{Path(source).name}:{line}", fields, source, line, seq)
 
 
-def load(paths: list[Path], keep_going: bool = False, terms: Terms | None = None) -> Loaded:
+def load(paths: list[Path], keep_going: bool = False) -> Loaded:
     """Every contract's stream at once, by contract id (for callers that want them all)."""
     errors: list[Finding] = []
-    found = {s.contract: s for s in streams(paths, errors, keep_going, terms)}
+    found = {s.contract: s for s in streams(paths, errors, keep_going)}
     return Loaded(dict(sorted(found.items())), errors)
 
 
 # --- one contract ------------------------------------------------------------------------------
 
-def _stream(contract: str, given: list[Event], errors: list[Finding], keep_going: bool,
-            terms: Terms | None = None) -> Stream | None:
+def _stream(contract: str, given: list[Event], errors: list[Finding], keep_going: bool) -> Stream | None:
     ordered = sorted(given, key=lambda e: (e.time, e.seq))
-    problems = _contract_problems(contract, ordered, terms)
+    problems = _contract_problems(contract, ordered)
     if problems:
         if not keep_going:
             raise InputError(problems)
@@ -460,7 +456,7 @@ def _stream(contract: str, given: list[Event], errors: list[Finding], keep_going
     return Stream(contract, ordered[0].fields["agreement"], ordered, reordered=ordered != given)
 
 
-def _contract_problems(contract: str, ordered: list[Event], terms: Terms | None = None) -> list[Finding]:
+def _contract_problems(contract: str, ordered: list[Event]) -> list[Finding]:
     """What the events of one contract say together that cannot all be true, each at its line."""
     named = [e for e in ordered if "agreement" in e.fields]
     problems = []
@@ -486,7 +482,7 @@ def _contract_problems(contract: str, ordered: list[Event], terms: Terms | None 
     ended: dict[str, Event] = {}
     for e in ordered:
         problems += _reference_problems(e, contract, by_id, ended)
-        problems += _citation_problems(e, contract, agreement, terms)
+        problems += _citation_problems(e, contract, agreement)
     return sorted(problems, key=lambda f: (f.file, f.line or 0))
 
 
@@ -515,8 +511,9 @@ def _reference_problems(e: Event, contract: str, by_id: dict[str, Event], ended:
     return out
 
 
-def _citation_problems(e: Event, contract: str, agreement: str, terms: Terms | None) -> list[Finding]:
-    """A provision an event cites (a ground, an obligation) is one of its contract's agreement."""
+def _citation_problems(e: Event, contract: str, agreement: str, terms: Terms | None = None) -> list[Finding]:
+    """A provision an event cites (a ground, an obligation) is one of its contract's agreement; with
+    `terms`, one that exists."""
     out = []
     for name in _fields_of_kind("citation").get(e.type, ()):
         cited = e.fields.get(name)
@@ -529,3 +526,9 @@ def _citation_problems(e: Event, contract: str, agreement: str, terms: Terms | N
             out.append(Finding(e.file, e.line, f"field {name}: {quoted(cited)} is no provision of {agreement}",
                                f"see `kiyaku terms list {agreement}` for the provisions' ids"))
     return out
+
+
+def unresolved_citations(stream: Stream, terms: Terms) -> list[Finding]:
+    """The provisions the events of `stream` cite that are not in `terms` (checked where the terms
+    are at hand: by the Judge, whatever source the stream came from)."""
+    return [f for e in stream.events for f in _citation_problems(e, stream.contract, stream.agreement, terms)]

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from kiyaku import definitions
 from kiyaku.errors import Finding, InputError, quoted
-from kiyaku.replay.events import Records, Stream, dict_records, file_records, streams_of
+from kiyaku.replay.events import (Records, Stream, dict_records, file_records, streams, streams_of,
+                                  unresolved_citations)
 from kiyaku.replay.evaluator import Evaluator
 from kiyaku.replay.rulings import rulings
 from kiyaku.textio import forget_kept
 from kiyaku.times import TIME_HINT, TOKYO, read_time
+
+# Where streams come from besides files: called with the error list and keep_going.
+Source = Callable[[list[Finding], bool], Iterator[Stream]]
 
 
 @dataclass
@@ -41,7 +46,7 @@ def evaluate_records(root: Path, records: Records, as_of: datetime | None = None
     """As `evaluate`, for records from any source (kiyaku.replay.events)."""
     result = Result([])
     with Judge(root) as judge:
-        for found in judge._each(records, result, as_of, contract, keep_going):
+        for found in judge._each(streams_of(records, result.errors, keep_going), result, as_of, contract, keep_going):
             result.rulings.extend(found)
     return result
 
@@ -71,7 +76,7 @@ class Judge:
         when = _instant(at)
         forget_kept()  # a pipe or standard input is read afresh by each call
         result = Result([])
-        for found in self._each(_records(given), result, when, contract, keep_going=False):
+        for found in self._each(streams_of(_records(given), result.errors), result, when, contract, False):
             result.rulings.extend(found)
         return result.rulings
 
@@ -79,23 +84,29 @@ class Judge:
                 horizon: datetime | None = None) -> list[dict[str, Any]]:
         """One stream's rulings as of `as_of` (default: the stream's last event); with a `horizon`,
         deadlines after `as_of` come due up to it (what time alone will bring)."""
+        problems = unresolved_citations(stream, self.terms)  # whatever source the stream came from
+        if problems:
+            raise InputError(problems)
         outcome = self.evaluator.evaluate(stream, as_of or stream.events[-1].time, horizon)
         return rulings(outcome, self.terms, self.book.grounds)
 
-    def streams(self, records: Records, errors: list[Finding], keep_going: bool = False) -> Iterator[Stream]:
-        """The streams of `records`, checked against these terms (the provisions events cite)."""
-        return streams_of(records, errors, keep_going, self.terms)
-
-    def _each(self, records: Records, result: Result, as_of: datetime | None, contract: str | None,
+    def _each(self, found: Iterator[Stream], result: Result, as_of: datetime | None, contract: str | None,
               keep_going: bool) -> Iterator[list[dict[str, Any]]]:
         seen = any_stream = False
-        for stream in self.streams(records, result.errors, keep_going):
+        for stream in found:
             any_stream = True
             if contract is not None and stream.contract != contract:
                 continue
             seen = True
+            try:
+                found_rulings = self.rulings(stream, as_of)
+            except InputError as exc:
+                if not keep_going:
+                    raise
+                result.errors.extend(exc.findings)
+                continue
             result.notes.extend(f"contract {stream.contract}: {note}" for note in notes(stream))
-            yield self.rulings(stream, as_of)
+            yield found_rulings
         if not any_stream and not result.errors:
             result.notes.append("no events in the input")
         if contract is not None and not seen:
@@ -117,11 +128,14 @@ class Judge:
 
 
 def each_contract(root: Path, paths: list[Path], result: Result, as_of: datetime | None = None,
-                  contract: str | None = None, keep_going: bool = False) -> Iterator[list[dict[str, Any]]]:
+                  contract: str | None = None, keep_going: bool = False,
+                  source: Source | None = None) -> Iterator[list[dict[str, Any]]]:
     """The rulings of one contract at a time, in the order the input finishes each contract, so that
-    memory holds one contract, not the whole input. Errors and notes collect in `result`."""
+    memory holds one contract, not the whole input. Errors and notes collect in `result`. The
+    streams come from `paths`, or from `source` (a store) when it is given."""
     with Judge(root) as judge:
-        yield from judge._each(file_records(paths), result, as_of, contract, keep_going)
+        found = (source or partial(streams, paths))(result.errors, keep_going)
+        yield from judge._each(found, result, as_of, contract, keep_going)
 
 
 def _records(given: list[Any]) -> Records:
