@@ -190,5 +190,6 @@ def test_standard_input_is_read_twice_from_a_copy(many: str, by_one_process: dic
     result = CliRunner().invoke(main, ["evaluate", "-", "--format", "jsonl", "--jobs", "2", "--at", "2025-06-01"],
                                 input=Path(many).read_bytes())
     assert result.exit_code == 0, result.stderr
-    # the same rulings, their sources named `-` (the file's name, and in made-up event ids its base name)
-    assert result.stdout_bytes == by_one_process["jsonl"].replace(many.encode(), b"-").replace(b"@events.jsonl:", b"@-:")
+    # the same rulings, their source named <stdin> (for the file, and in made-up event ids for its base name)
+    assert result.stdout_bytes == \
+        by_one_process["jsonl"].replace(many.encode(), b"<stdin>").replace(b"@events.jsonl:", b"@<stdin>:")

@@ -15,23 +15,31 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO, Iterable
 
 import orjson  # several times faster than json for the many rulings of a bulk run, same JSON
 
+from kiyaku.errors import InputError
+from kiyaku.output import escape_controls
 from kiyaku.replay import bulk
 from kiyaku.replay.judge import Evaluated, notes
 from kiyaku.replay.rulings import Unmet
 
 FORMATS = ("table", "json", "jsonl", "csv")
+# The characters output.escape_controls shows escaped, as UTF-8 (the C0 and C1 controls but tab and
+# newline, U+061C, the bidirectional controls and the line and paragraph separators): a part with none
+# of them, the common case, is written as it is.
+_CONTROLS = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]")
 CSV_COLUMNS = ("contract", "agreement", "version", "kind", "ground", "outcome", "modality", "at", "amount",
                "citations", "summary", "missing")
 
 
 def render(contracts: Iterable[Evaluated], fmt: str, all_grounds: bool = False) -> bytes:
-    """These contracts' rulings, in the given order, without the format's opening and closing."""
+    """These contracts' rulings, in the given order, without the format's opening and closing. Event
+    text cannot drive a terminal: controls are shown escaped, as everything kiyaku writes (output.py)."""
     parts: list[bytes] = []
     for c in contracts:
         if fmt == "table":
@@ -40,7 +48,8 @@ def render(contracts: Iterable[Evaluated], fmt: str, all_grounds: bool = False) 
             parts.append(_csv(c))
         else:
             parts.extend(_json(c, fmt))
-    return (b",\n" if fmt == "json" else b"").join(parts)
+    text = (b",\n" if fmt == "json" else b"").join(parts)
+    return escape_controls(text.decode()).encode() if _CONTROLS.search(text) else text
 
 
 class Sink:
@@ -100,8 +109,14 @@ class Rendering:
         judge = bulk.judge(definitions)
         done, said, errors = [], [], []
         for stream in part.streams(errors, self.keep_going):
+            try:
+                done.append(judge.evaluated(stream, self.as_of))
+            except InputError as exc:  # what only the terms can tell (a cited provision), for a store's stream
+                if not self.keep_going:
+                    raise
+                errors.extend(exc.findings)
+                continue
             said.extend(f"contract {stream.contract}: {note}" for note in notes(stream))
-            done.append(judge.evaluated(stream, self.as_of))
         return render(done, self.fmt, self.all_grounds), said, errors
 
 

@@ -169,6 +169,8 @@ class Input:
 
 def inputs(base: Path, scenarios: list[Path], streams: list[Path], errors: list[Finding]) -> list[Input]:
     """Every scenario case under `scenarios` and every event file under `streams`."""
+    from kiyaku.textio import STDIN, name_of
+
     out: list[Input] = []
     for path in yaml_files(p for p in scenarios if p.exists()):
         name = display_path(path, base)
@@ -183,12 +185,12 @@ def inputs(base: Path, scenarios: list[Path], streams: list[Path], errors: list[
     for p in streams:
         if p.is_dir():
             files += sorted(f for f in p.rglob("*") if f.suffix in (".jsonl", ".yaml", ".yml") and f.is_file())
-        elif p.exists():
-            files.append(p)
+        elif p.exists() or p.is_symlink() or str(p) == STDIN:
+            files.append(p)  # reading it says what is wrong with it
         else:
             errors.append(Finding(str(p), None, "no such events file"))
     for path in files:
-        name = display_path(path, base)
+        name = name_of(path) if str(path) == STDIN else display_path(path, base)
         out.append(Input(name, name, None, None, path=path))
     return out
 

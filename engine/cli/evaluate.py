@@ -56,12 +56,12 @@ def command(events: tuple[Path, ...], at: str | None, contract: str | None, fmt:
     errors: list[Finding] = []
     notes: list[str] = []
     with reported():
-        source, contracts = (_files(events, contract, keep_going, errors, scheduler) if events else
+        shipped = definitions.load(repo_root(root))
+        source, contracts = (_files(events, contract, keep_going, errors, scheduler, shipped[0]) if events else
                              _stored(db, contract))
         processes = bulk.workers(jobs, sum(c.events for c in contracts))
         work = list(bulk.parts(source, contracts, processes))
-        task = Rendering(fmt, all_grounds, when, keep_going)
-        results = bulk.run(work, task, definitions.load(repo_root(root)), processes, scheduler)
+        results = bulk.run(work, Rendering(fmt, all_grounds, when, keep_going), shipped, processes, scheduler)
         sink = Sink(sys.stdout.buffer, fmt)
         for part, (body, found, bad) in progress(zip(work, results), desc="evaluating", unit="contract",
                                                  total=len(contracts), size=lambda done: len(done[0].contracts)):
@@ -70,6 +70,8 @@ def command(events: tuple[Path, ...], at: str | None, contract: str | None, fmt:
             errors.extend(bad)
             for finding in bad:
                 click.echo(str(finding), err=True)
+        if not contracts and not errors:
+            notes.append("no events in the input")
         sink.close(notes)
     for note in notes:
         click.echo(f"note: {note}", err=True)
@@ -78,20 +80,24 @@ def command(events: tuple[Path, ...], at: str | None, contract: str | None, fmt:
 
 
 def _files(events: tuple[Path, ...], contract: str | None, keep_going: bool, errors: list[Any],
-           scheduler: str | None) -> tuple[Any, list[Any]]:
+           scheduler: str | None, terms: Any) -> tuple[Any, list[Any]]:
     """Event files, read once to check every event and find each contract (problems go to stderr)."""
-    from kiyaku.errors import Finding, InputError
+    from kiyaku.errors import Finding, InputError, quoted
     from kiyaku.replay import bulk
     from kiyaku.replay.streams import Files, file_inputs, index
 
     inputs = file_inputs(list(events))
-    located = index(inputs, errors, keep_going, only=contract,
+    located = index(inputs, errors, keep_going, only=contract, terms=terms,
                     watch=lambda records: progress(records, desc="checking", unit="event"))
+    if contract is not None and not located:
+        valid = " valid" if errors else ""
+        missing = Finding("--contract", None, f"no{valid} events for contract {quoted(contract)} in the input",
+                          "check --contract against the `contract` field of the events")
+        if not keep_going:
+            raise InputError(errors + [missing])
+        errors.append(missing)
     for finding in errors:
         click.echo(str(finding), err=True)
-    if contract is not None and not located:
-        raise InputError(Finding(", ".join(map(str, events)), None, f"no events for contract {contract!r}",
-                                 "check --contract against the `contract` field of the events"))
     if scheduler:
         bulk.readable_everywhere(inputs)
     return Files(tuple(inputs)), located

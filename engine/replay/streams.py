@@ -15,23 +15,22 @@ process, on a cluster (replay/bulk.py shares them out).
 
 from __future__ import annotations
 
-import atexit
 import os
 import re
-import shutil
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, Sequence
 
 import orjson
 
 from kiyaku.errors import Finding, InputError
-from kiyaku.replay.events import (Event, Loaded, Records, Stream, _check, _contract_of, _contract_problems,
-                                  _json, _stream, _yaml_records, parse_time)
+from kiyaku.replay.events import (Event, Loaded, Records, Stream, _check, _citation_problems, _contract_of,
+                                  _contract_problems, _given_once, _json, _looks_like_yaml, _stream, _yaml_records)
+from kiyaku.textio import STDIN, Unreadable, decode, kept_file, name_of, read_raw_lines
+from kiyaku.times import read_time
 
-STDIN = "-"
+if TYPE_CHECKING:
+    from kiyaku.terms import Terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +60,14 @@ class Located:
 # --- inputs ------------------------------------------------------------------------------------------
 
 class JsonLines:
-    """A JSON Lines file (or standard input, kept in a temporary file so that it can be read again),
-    named in messages as given, or by `name`."""
+    """A JSON Lines file, or standard input (`-`) or a pipe, which textio keeps on first reading so
+    that it can be read again; named in messages as textio names it, or by `name`."""
 
     def __init__(self, path: Path | str, name: str | None = None) -> None:
-        self.name = name or str(path)
-        # read by its absolute path, which a worker started elsewhere (another folder) still finds
-        self.path = _kept_stdin() if str(path) == STDIN else os.path.abspath(path)
+        self.given = str(path)
+        self.name = name or name_of(path)
+        # read again by its absolute path, which a worker started elsewhere (another folder) still finds
+        self.path = self.given if self.given == STDIN else os.path.abspath(path)
         self.base = Path(self.name).name
         self._file: BinaryIO | None = None
 
@@ -76,14 +76,19 @@ class JsonLines:
 
     def scan(self) -> Iterator[tuple[int, int, int, Any]]:
         """(start, end, line, raw event) of every record, with its byte range."""
-        if not os.path.isfile(self.path):
-            raise InputError(Finding(self.name, None, "no such events file", "give a .jsonl or .yaml file"))
-        with open(self.path, "rb") as f:
-            offset = 0
-            for n, data in enumerate(f, 1):
-                start, offset = offset, offset + len(data)
+        try:
+            for n, start, data in read_raw_lines(self.given, self.name):
                 if data.strip():
-                    yield start, offset, n, self._parse(data, n)
+                    raw = _plain(data)
+                    if raw is None:
+                        text = decode(data, self.name, n)
+                        if not text.strip():
+                            continue
+                        raw = _json(text, self.name, n)
+                    yield start, start + len(data), n, raw
+        except Unreadable as exc:
+            raise InputError(exc.finding) from None
+        self.path = kept_file(self.given) or self.path  # standard input or a pipe: what was kept of it
 
     def read(self, span: Span) -> Iterator[tuple[int, Any]]:
         """(line, raw event) of the records of a span, read again (the file is kept open between reads)."""
@@ -95,18 +100,7 @@ class JsonLines:
         if not lines[-1]:
             lines.pop()
         for n, line in enumerate(lines, span.line):
-            yield n, self._parse(line, n)
-
-    def _parse(self, data: bytes, n: int) -> Any:
-        found = _plain(data)
-        if found is not None:
-            return found
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(Finding(self.name, n, f"not UTF-8 text (byte 0x{data[exc.start]:02x})",
-                                     "kiyaku reads UTF-8 JSON Lines")) from None
-        return _json(text, self.name, n)
+            yield n, _plain(line) or _json(decode(line, self.name, n), self.name, n)
 
 
 class Listed:
@@ -130,21 +124,31 @@ Input = JsonLines | Listed
 
 def file_inputs(paths: Iterable[Path], names: Iterable[str] | None = None) -> list[Input]:
     """Event files as inputs (named in messages by `names`, or as given): YAML files are read whole
-    (they are small), JSON Lines a line at a time."""
+    (they are small), JSON Lines a line at a time. Standard input is YAML when it does not begin with
+    `{`, as events.py reads it."""
     paths = list(paths)
-    return [_YamlFile(p, n) if Path(p).suffix in (".yaml", ".yml") else JsonLines(p, n)
-            for p, n in zip(paths, names or [None] * len(paths))]
+    return [_YamlFile(p, n) if _is_yaml(Path(p)) else JsonLines(p, n) for p, n in zip(paths, names or [None] * len(paths))]
+
+
+def _is_yaml(path: Path) -> bool:
+    if path.suffix in (".yaml", ".yml"):
+        return True
+    try:
+        return str(path) == STDIN and _looks_like_yaml(path)
+    except Unreadable:
+        return False  # scanning it says what is wrong
 
 
 class _YamlFile(Listed):
     def __init__(self, path: Path, name: str | None = None) -> None:
-        super().__init__(name or str(path), [])
-        self.path = Path(path)
+        super().__init__(name or name_of(path), [])
+        self.given = str(path)
 
     def scan(self) -> Iterator[tuple[int, int, int, Any]]:
-        if not self.path.is_file():
-            raise InputError(Finding(self.name, None, "no such events file", "give a .jsonl or .yaml file"))
-        self.records = _yaml_records(self.path, self.name)
+        try:
+            self.records = _yaml_records(Path(self.given), self.name)
+        except Unreadable as exc:
+            raise InputError(exc.finding) from None
         return super().scan()
 
 
@@ -175,22 +179,6 @@ def _plain(data: bytes) -> dict[str, Any] | None:
     return raw
 
 
-_stdin_copy: list[str] = []
-
-
-def _kept_stdin() -> str:
-    """Standard input, copied once to a private temporary file: both passes (and worker processes)
-    read the same bytes."""
-    if not _stdin_copy:
-        folder = tempfile.mkdtemp(prefix="kiyaku-input-")
-        atexit.register(shutil.rmtree, folder, True)
-        path = os.path.join(folder, "stdin.jsonl")
-        with open(path, "wb") as out:
-            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
-        _stdin_copy.append(path)
-    return _stdin_copy[0]
-
-
 # --- the first pass -------------------------------------------------------------------------------------
 
 class _Report:
@@ -206,11 +194,13 @@ class _Report:
 
 
 def index(inputs: list[Input], errors: list[Finding], keep_going: bool = False, only: str | None = None,
-          watch: Callable[[Iterator[Any]], Iterable[Any]] = lambda records: records) -> list[Located]:
+          watch: Callable[[Iterator[Any]], Iterable[Any]] = lambda records: records,
+          terms: Terms | None = None) -> list[Located]:
     """Every contract of the inputs (or only the contract `only`), by contract id, with where its
     records lie. Problems raise InputError, or with keep_going go to `errors` (and the records
     refused are left out when the contract is read). `watch` wraps each input's records as they are
-    read (a progress bar)."""
+    read (a progress bar). With `terms`, a provision an event cites must exist in them too (the
+    judge checks it again, for streams from other sources)."""
     report = _Report(errors, keep_going)
     spans: dict[str, list[list[int]]] = {}  # input, start, end, line, seq, count: Spans once all are read
     skip: dict[str, set[tuple[int, int]]] = {}
@@ -229,12 +219,15 @@ def index(inputs: list[Input], errors: list[Finding], keep_going: bool = False, 
             scattered.add(contract)
         else:
             ran.add(contract)
-            problems = _contract_problems(contract, _in_time_order(events)) if events else []
+            problems = _problems(contract, events, terms)
             if problems:
                 found_in_run[contract] = problems
 
+    given: dict[Any, Path] = {}
     for number, source in enumerate(inputs):
         try:
+            if hasattr(source, "given"):
+                _given_once(Path(source.given), given)  # the same file twice would count its events twice
             for start, end, line, raw in watch(source.scan()):
                 problems = _check(raw, source.name, line)
                 contract = _contract_of(raw)
@@ -260,8 +253,7 @@ def index(inputs: list[Input], errors: list[Finding], keep_going: bool = False, 
         where = tuple(Span(*span) for span in spans.pop(contract))
         refused = frozenset(skip.get(contract, ()))
         if contract in scattered:
-            events = [e for e in _events(inputs, Located(contract, where, 0, refused))]
-            problems = _contract_problems(contract, _in_time_order(events)) if events else []
+            problems = _problems(contract, list(_events(inputs, Located(contract, where, 0, refused))), terms)
         else:
             problems = found_in_run.get(contract, [])
         if problems:
@@ -281,8 +273,17 @@ def _note(spans: list[list[int]], number: int, start: int, end: int, line: int, 
         spans.append([number, start, end, line, seq, 1])
 
 
-def _in_time_order(events: list[Event]) -> list[Event]:
-    return sorted(events, key=lambda e: (e.time, e.seq))
+def _problems(contract: str, events: list[Event], terms: Terms | None) -> list[Finding]:
+    """What a contract's events say together that cannot be (and, with terms, the provisions they cite
+    that the terms do not hold)."""
+    if not events:
+        return []
+    ordered = sorted(events, key=lambda e: (e.time, e.seq))
+    found = _contract_problems(contract, ordered)
+    agreement = next((e.fields["agreement"] for e in ordered if "agreement" in e.fields), None)
+    if terms is not None and agreement is not None:
+        found += [f for e in ordered for f in _citation_problems(e, contract, agreement, terms) if f not in found]
+    return found
 
 
 def _event(raw: dict[str, Any], source: Input, line: int, seq: int) -> Event:
@@ -295,12 +296,12 @@ _times: dict[str, Any] = {}
 
 
 def _time(text: str) -> Any:
-    """parse_time, remembered: the same times (days, most often) recur all through a large input."""
+    """read_time, remembered: the same times (days, most often) recur all through a large input."""
     found = _times.get(text)
     if found is None:
         if len(_times) > 1 << 16:
             _times.clear()
-        found = _times[text] = parse_time(text)
+        found = _times[text] = read_time(text)
     return found
 
 
