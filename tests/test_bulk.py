@@ -193,3 +193,10 @@ def test_standard_input_is_read_twice_from_a_copy(many: str, by_one_process: dic
     # the same rulings, their source named <stdin> (for the file, and in made-up event ids for its base name)
     assert result.stdout_bytes == \
         by_one_process["jsonl"].replace(many.encode(), b"<stdin>").replace(b"@events.jsonl:", b"@<stdin>:")
+
+
+def test_a_cluster_is_not_given_standard_input(many: str) -> None:
+    result = CliRunner().invoke(main, ["evaluate", "-", "--scheduler", "tcp://127.0.0.1:9"],
+                                input=Path(many).read_bytes())
+    assert result.exit_code == 2 and result.stdout_bytes == b""
+    assert "<stdin>: a cluster's workers cannot read what was given on standard input" in result.stderr

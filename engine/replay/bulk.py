@@ -181,11 +181,13 @@ def _unwrap(result: tuple[str, Any]) -> Any:
 
 
 def readable_everywhere(inputs: Iterable[Input]) -> None:
-    """Inputs a cluster's workers can read: files, by their absolute paths, not standard input."""
+    """Inputs a cluster's workers can read: files, by their absolute paths; not standard input or a
+    pipe, which only this machine kept (after the first pass, such an input reads from its copy)."""
     for i in inputs:
-        if isinstance(i, JsonLines) and i.name == STDIN:
-            raise InputError(Finding("<stdin>", None, "a cluster's workers cannot read this standard input",
-                                     "write the events to a file every worker can read, and name it"))
+        if isinstance(i, JsonLines) and (i.given == STDIN or i.path != os.path.abspath(i.given)):
+            raise InputError(Finding(i.name, None, "a cluster's workers cannot read what was given on standard "
+                                     "input or through a pipe", "write the events to a file every worker can read, "
+                                     "and name it"))
 
 
 # --- in a worker ------------------------------------------------------------------------------------------
