@@ -29,12 +29,17 @@ from kiyaku.replay.judge import Evaluated, notes
 from kiyaku.replay.rulings import Unmet
 
 FORMATS = ("table", "json", "jsonl", "csv")
-# The characters output.escape_controls shows escaped, as UTF-8 (the C0 and C1 controls but tab and
-# newline, U+061C, the bidirectional controls and the line and paragraph separators): a part with none
-# of them, the common case, is written as it is.
-_CONTROLS = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]")
-CSV_COLUMNS = ("contract", "agreement", "version", "kind", "ground", "outcome", "modality", "at", "amount",
-               "citations", "summary", "missing")
+# The characters output.escape_controls shows escaped (the C0 and C1 controls but tab and newline,
+# U+061C, the bidirectional controls and the line and paragraph separators), found in UTF-8 without
+# decoding: the bytes that can begin one are kept (a quick pass), then each kind is looked for after
+# its first byte (a literal first byte makes the regular expression scan quickly).
+_SAFE = bytes(b for b in range(256) if not (b <= 0x08 or 0x0b <= b <= 0x1f or b in (0x7f, 0xc2, 0xd8, 0xe2)))
+_AFTER = {0xc2: re.compile(rb"\xc2[\x80-\x9f]"), 0xd8: re.compile(rb"\xd8\x9c"),
+          0xe2: re.compile(rb"\xe2(?:\x80[\x8e\x8f\xa8-\xae]|\x81[\xa6-\xa9])")}
+
+
+def _has_controls(text: bytes) -> bool:
+    return any(lead not in _AFTER or _AFTER[lead].search(text) for lead in set(text.translate(None, _SAFE)))
 
 
 def render(contracts: Iterable[Evaluated], fmt: str, all_grounds: bool = False) -> bytes:
@@ -49,7 +54,7 @@ def render(contracts: Iterable[Evaluated], fmt: str, all_grounds: bool = False) 
         else:
             parts.extend(_json(c, fmt))
     text = (b",\n" if fmt == "json" else b"").join(parts)
-    return escape_controls(text.decode()).encode() if _CONTROLS.search(text) else text
+    return escape_controls(text.decode()).encode() if _has_controls(text) else text
 
 
 class Sink:
