@@ -300,7 +300,7 @@ def unused_parameters(root: Path, terms: Terms, docs: list[tuple[str, Any]]) -> 
             if agreement.id in (doc.get("agreements") or []):
                 in_rules |= set(strings(doc))
         for name, p in agreement.parameters.items():
-            if name not in in_rules and name not in named_in_code:
+            if name not in in_rules and name not in named_in_code and not p.for_reference:
                 yield LintWarning(p.file, p.line, "unused-parameter",
                               f"parameter {name} of {agreement.id} is used by no rule and no calculator",
                               "name it where it is used, or remove it")

@@ -41,7 +41,7 @@ def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground]) -> list[dict[
     stream = outcome.stream
     agreement = terms.agreements[stream.agreement]
     seen_types = {f.type for f in outcome.facts}
-    now = (agreement.version_at(outcome.as_of.date()) or agreement.versions[0], iso(outcome.as_of))
+    now = (agreement.version_at(outcome.as_of.date()), iso(outcome.as_of))
     by_ground: dict[int, list[Instance]] = {}
     for i in outcome.instances:
         by_ground.setdefault(id(i.ground), []).append(i)
@@ -100,7 +100,7 @@ def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance],
             "from": iso(j["at"]), "until": iso(j["inst"].end),
             "ended_by": fact_reason(j["inst"].ended_by, outcome.facts) if j["inst"].ended_by else None}}
             for j in ended]
-    version = agreement.version_at(at.date()) or agreement.versions[0]
+    version = agreement.version_at(at.date())
     return _assemble(outcome, agreement, g, version, at, {
         "outcome": g.outcome if active else "undetermined" if unknown else "not_grounds",
         "at": iso(at),
@@ -136,12 +136,16 @@ _SHARED: dict[tuple[int, str, str], tuple[Ground, dict[str, Any], dict[str, Any]
 
 
 def _shared(g: Ground, agreement: Any, version: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    key = (id(g), agreement.id, version.id)
+    key = (id(g), agreement.id, version.id if version else None)
     found = _SHARED.get(key)
     if found is None or found[0] is not g:
-        head = {"agreement": agreement.id, "version": version.effective.isoformat(), "version_label": version.label,
+        # Before the first version in force no version is named: none applied.
+        head = {"agreement": agreement.id, "version": version.effective.isoformat() if version else None,
+                "version_label": version.label if version else None,
                 "kind": g.kind, "ground": g.id, "outcome": None, "modality": g.modality, "at": None,
                 "amount": None, "citations": list(g.cites[agreement.id]), "summary": g.summary}
+        if g.term:
+            head["term"] = g.term
         tail: dict[str, Any] = {}
         if g.notice:
             tail["notice"] = {k: v for k, v in g.notice.items() if k != "cites"} | (
@@ -158,10 +162,12 @@ def _judge(inst: Instance, agreement: Any, g: Ground) -> dict[str, Any]:
     base = {"status": inst.status, "at": inst.start, "missing": inst.missing, "inst": inst}
     version = agreement.version_at(inst.start.date())
     if version is None or not version.has_text:
-        label = version.label if version else "none"
+        first = next(v for v in agreement.versions if v.has_text).effective
         base.update(status="undetermined", missing=(
-            f"the text of {agreement.id} in force on {inst.start.date()} ({label}) is not in the corpus; "
-            f"the first version held takes effect {next(v for v in agreement.versions if v.has_text).effective}"))
+            f"no version of {agreement.id} was in force on {inst.start.date()}; the first takes effect {first}"
+            if version is None else
+            f"the text of {agreement.id} in force on {inst.start.date()} ({version.label}) is not in the corpus; "
+            f"the first version held takes effect {first}"))
         return base
     for ref in g.cites[agreement.id]:
         p = agreement.provisions[ref]
@@ -169,9 +175,9 @@ def _judge(inst: Instance, agreement: Any, g: Ground) -> dict[str, Any]:
             base.update(status="not_in_version", missing=f"{ref} is not in force in {version.label}")
             return base
         if not p.text_in_corpus and base["status"] != "ended":
+            known = ", ".join(c.reference or "" for c in version.changes if c.provision == ref)
             base.update(status="undetermined", missing=(
-                f"the wording of {ref} in {version.label} is not in the corpus "
-                f"({', '.join(c.reference or '' for c in version.changes if c.provision == ref)}): "
+                f"the wording of {ref} in {version.label} is not in the corpus ({known or p.summary_en.rstrip('.')}): "
                 "whether this ground applies cannot be decided from the terms we hold"))
     return base
 

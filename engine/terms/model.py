@@ -66,6 +66,7 @@ class Parameter:
     values: tuple[tuple[date, Any], ...]  # ascending by date
     file: str
     line: int
+    for_reference: str | None = None  # kept for the record, used by no rule: why
 
     def at(self, when: date) -> tuple[date, Any] | None:
         """The (effective date, value) in force on `when`, or None before the first."""
