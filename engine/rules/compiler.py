@@ -41,6 +41,8 @@ def _value(field: str, value: Any, params: dict[str, Windows]) -> dict[str, Any]
     if isinstance(value, str) and value.startswith("$"):
         alias, ref = value[1:].split(".", 1)
         return {field: {alias: _field(ref)}}
+    if isinstance(value, dict) and len(value) > 1:  # several tests of one field: all must hold
+        return {"$and": [_value(field, {op: arg}, params) for op, arg in value.items()]}
     if isinstance(value, dict):
         (op, arg), = value.items()
         if param_ref(arg) is not None:

@@ -109,8 +109,7 @@ def _all_patterns(rule: Ground | Derivation) -> tuple[Pattern, ...]:
 
 def _param_names(where: dict[str, Any]) -> Iterator[str]:
     for value in where.values():
-        arg = next(iter(value.values())) if isinstance(value, dict) and len(value) == 1 else None
-        for v in (value, arg):
+        for v in [value, *(value.values() if isinstance(value, dict) else ())]:
             if param_ref(v) is not None:
                 yield param_ref(v)
 
