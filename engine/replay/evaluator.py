@@ -156,9 +156,9 @@ class _Replay:
         key = tuple(f.seq for f in facts[: len(g.when)])
         if compiled.role == "start":
             self.out.instances.append(Instance(g, facts[: len(g.when)], now, "active"))
-        elif compiled.role == "unknown":
-            self.out.instances.append(Instance(g, facts[: len(g.when)], now, "undetermined",
-                                               missing=g.unknown[compiled.detail]))
+        elif compiled.role == "unknown":  # one instance for each fact missing (detail: a+b)
+            self.out.instances.extend(Instance(g, facts[: len(g.when)], now, "undetermined", missing=g.unknown[ref])
+                                      for ref in compiled.detail.split("+"))
         elif compiled.role == "end":
             for inst in self.out.instances:
                 if inst.ground is g and tuple(f.seq for f in inst.facts) == key and inst.status != "ended":

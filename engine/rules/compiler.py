@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,11 +89,12 @@ def _condition(p: Pattern, params: dict[str, Windows], drop: str | None = None,
     return terms[0] if len(terms) == 1 else {"$and": terms}
 
 
-def _without(patterns: tuple[Pattern, ...], ref: str) -> tuple[Pattern, ...]:
-    """The patterns none of whose tests compare with `ref` (alias.field)."""
+def _without(patterns: tuple[Pattern, ...], refs: tuple[str, ...]) -> tuple[Pattern, ...]:
+    """The patterns none of whose tests compare with one of `refs` (alias.field)."""
+    named = {f"${r}" for r in refs}
     return tuple(p for p in patterns
-                 if not any(v == f"${ref}" or isinstance(v, dict) and f"${ref}" in v.values()
-                            for v in p.where.values()))
+                 if not any(v in named if isinstance(v, str) else isinstance(v, dict) and named & set(
+                     a for a in v.values() if isinstance(a, str)) for v in p.where.values()))
 
 
 def _joins(p: Pattern) -> bool:
@@ -101,11 +103,11 @@ def _joins(p: Pattern) -> bool:
 
 
 def _all(when: tuple[Pattern, ...], params: dict[str, Windows], negated: tuple[Pattern, ...] = (),
-         drop: tuple[str, str] | None = None, extra: Pattern | None = None,
+         drop: dict[str, str] | None = None, extra: Pattern | None = None,
          unknown: tuple[str, ...] = ()) -> dict[str, Any]:
     parts = []
     for p in when:
-        mine = drop[1] if drop and drop[0] == p.alias else None
+        mine = (drop or {}).get(p.alias)
         # durable cannot evaluate an $or inside a join: there the other fields stay strict.
         lenient = frozenset() if _joins(p) or not mine else \
             frozenset(r.split(".", 1)[1] for r in unknown if r.split(".", 1)[0] == p.alias) - {mine}
@@ -134,14 +136,25 @@ def compile_rules(book: RuleBook, agreement: str) -> tuple[dict[str, Any], dict[
         for ref in g.unknown:
             if "." not in ref:
                 _fact_unknown(g, ref, params, rules, index)
-                continue
-            alias, field = ref.split(".", 1)
-            # Patterns that compare with the missing field cannot be judged without it: left out.
-            rules[f"unknown|{g.id}|{ref}"] = _all(_without(g.when, ref), params,
-                                                  _without(g.absent + g.until, ref),
-                                                  drop=(alias, field), unknown=tuple(g.unknown))
-            index[f"unknown|{g.id}|{ref}"] = Compiled("unknown", g, ref)
+        for refs in _missing_together(g):
+            # Patterns that compare with a missing field cannot be judged without it: left out.
+            name = f"unknown|{g.id}|{'+'.join(refs)}"
+            rules[name] = _all(_without(g.when, refs), params, _without(g.absent + g.until, refs),
+                               drop=dict(r.split(".", 1) for r in refs), unknown=tuple(g.unknown))
+            index[name] = Compiled("unknown", g, "+".join(refs))
     return rules, index
+
+
+def _missing_together(g: Ground) -> list[tuple[str, ...]]:
+    """The sets of unknown fields that can be missing at once, one field a fact: each gets its rule,
+    so that every unrecorded deciding fact is named, whichever others are missing too. (More fields of
+    one fact are covered by letting them be missing as well: see `_all`'s lenient fields.)"""
+    by_alias: dict[str, list[str]] = {}
+    for ref in g.unknown:
+        if "." in ref:
+            by_alias.setdefault(ref.split(".", 1)[0], []).append(ref)
+    combos = itertools.product(*([None, *refs] for refs in by_alias.values()))
+    return [tuple(r for r in combo if r) for combo in combos if any(combo)]
 
 
 def _fact_unknown(g: Ground, alias: str, params: dict[str, Windows], rules: dict[str, Any],
