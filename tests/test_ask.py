@@ -51,8 +51,9 @@ def test_no_when_no_ground_applies_lists_each_ground_considered(tmp_path: Path) 
     path = write(tmp_path, '{"contract": "T", "agreement": "ts-cloudphone", "time": "2025-04-01", "type": "service_started"}')
     answer = ask_json("can-suspend", path, "--contract", "T", "--at", "2025-05-10")
     assert answer["answer"] == "no" and "not_yet" not in answer
-    assert answer["citations"] == ["ts-cloudphone:23.1.1", "ts-cloudphone:23.1.2", "ts-cloudphone:23.2",
-                                   "ts-cloudphone:23.4"]
+    # Every power that stops the service: 利用中止 (第22条第1項) as well as 利用停止 (第23条).
+    assert answer["citations"] == ["ts-cloudphone:22.1.1", "ts-cloudphone:22.1.2", "ts-cloudphone:23.1.1",
+                                   "ts-cloudphone:23.1.2", "ts-cloudphone:23.2", "ts-cloudphone:23.4"]
 
 
 def test_undetermined_names_the_missing_fact(tmp_path: Path) -> None:

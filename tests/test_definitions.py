@@ -38,9 +38,10 @@ def test_a_changed_rule_is_seen(repo: Path) -> None:
     definitions.load(repo)
     path = _suspension_file(repo)
     path.write_text(path.read_text("utf-8").replace(
-        "summary: A deposit required under 第24条 was not made.", "summary: Deposit not made (edited)."), "utf-8")
+        "summary: Registered details changed and the change was not reported promptly.",
+        "summary: Change not reported (edited)."), "utf-8")
     _, book = definitions.load(repo)
-    assert any(g.summary == "Deposit not made (edited)." for g in book.grounds)
+    assert any(g.summary == "Change not reported (edited)." for g in book.grounds)
 
 
 def test_a_broken_rule_is_reported_even_after_a_good_load(repo: Path) -> None:
