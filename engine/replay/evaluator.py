@@ -136,7 +136,12 @@ class _Replay:
     def _schedule(self, clock: Clock, fact: Fact) -> None:
         at = due_time(clock, fact, self.agreement)
         if at is None:
-            return
+            version = self.agreement.version_at(fact.time.date())
+            if version is not None and version.has_text:
+                return
+            # Terms whose text we do not hold give no number to count with: the deadline is taken as
+            # come, so that the grounds it opens are judged — undetermined, by the version in force.
+            at = fact.time
         name = clock.id.rsplit(".", 1)[1]
         due = Fact(-1, name, at, {"of": fact.data["eid"]}, sources=(fact.seq,))
         # Clocks due at the same instant as an event come after it: the event may settle them.
