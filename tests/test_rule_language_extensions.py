@@ -168,8 +168,9 @@ def test_a_where_test_compares_with_the_parameter_in_force_at_the_facts_time(tmp
     # abphone's 6 months hold from Rev. 1.0, 2015-01-01 00:00 Asia/Tokyo; before it nothing holds.
     start = int(datetime(2015, 1, 1, tzinfo=TOKYO).timestamp())
     condition = rules["start|shared.t.too_long"]["all"][0]["suspension_started"]
-    assert condition == {"$and": [{"type": "suspension_started"}, {"$gte": {"t": start}},
-                                  {"$gt": {"period_months": 6}}]}
+    assert condition == {"$and": [{"type": "suspension_started"}, {"$or": [
+        {"$lt": {"t": start}},  # no text held then: let through, to be judged undetermined
+        {"$and": [{"$gte": {"t": start}}, {"$gt": {"period_months": 6}}]}]}]}
 
 
 def test_a_where_test_cannot_name_a_parameter_the_agreement_lacks(tmp_path: Path, terms: Terms) -> None:
@@ -182,6 +183,7 @@ def test_windows_of_a_parameter_with_several_values() -> None:
 
     windows = {"p": ((100, 6), (200, 3))}
     assert _value("n", {"gt": {"param": "p"}}, windows) == {"$or": [
+        {"$lt": {"t": 100}},
         {"$and": [{"$gte": {"t": 100}}, {"$lt": {"t": 200}}, {"$gt": {"n": 6}}]},
         {"$and": [{"$gte": {"t": 200}}, {"$gt": {"n": 3}}]}]}
 

@@ -60,16 +60,18 @@ def _value(field: str, value: Any, params: dict[str, Windows]) -> dict[str, Any]
 
 def _windowed(field: str, op: str, name: str, params: dict[str, Windows]) -> dict[str, Any]:
     """A test against a parameter: the value in force at the fact's time. Each value holds from its
-    effective date to the next one's; before the first, the parameter has no value and nothing holds."""
+    effective date to the next one's. Before the first there is no text we hold (terms/ makes every
+    parameter start with the first version whose text is in the corpus): the test is let pass, so that
+    the ground is judged, and found undetermined by the version then in force."""
     windows = params[name]
-    alternatives = []
+    alternatives: list[dict[str, Any]] = [{"$lt": {TIME: windows[0][0]}}]
     for i, (start, value) in enumerate(windows):
         terms: list[dict[str, Any]] = [{"$gte": {TIME: start}}]
         if i + 1 < len(windows):
             terms.append({"$lt": {TIME: windows[i + 1][0]}})
         terms.append(_value(field, value if op == "eq" else {op: value}, params))
         alternatives.append({"$and": terms})
-    return alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
+    return {"$or": alternatives}
 
 
 def _condition(p: Pattern, params: dict[str, Windows], drop: str | None = None,

@@ -247,6 +247,11 @@ def _parameters(c: _Collector, agreement: Agreement, doc: Mapping, file: str) ->
                 c.add(file, p["values"].line_of(key), f"parameter {name}: {value!r} {problem}",
                       f"a value in {p.get('unit')} must be a number the rules can use as such")
             values.append((when, value))
+        first_text = next((v.effective for v in agreement.versions if v.has_text), None)
+        if values and first_text and values[0][0] > first_text:
+            c.add(file, doc["parameters"].line_of(name), f"parameter {name} has no value until {values[0][0]}, "
+                  f"though the text of {agreement.id} is held from {first_text}",
+                  f"key its first value \"{first_text}\" (or earlier), as the text in force then says")
         agreement.parameters[name] = Parameter(name, p["description"], p.get("unit"), refs,
                                                tuple(values), file, doc["parameters"].line_of(name),
                                                p.get("for_reference"))
