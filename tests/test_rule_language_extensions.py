@@ -222,3 +222,9 @@ def test_a_clock_of_months_the_event_gives(terms: Terms) -> None:
     assert due_time(clock, fact, terms.agreements["abphone"]) == datetime(2026, 2, 28, 9, tzinfo=TOKYO)
     without = Fact(0, "suspension_started", started, {"eid": "S"})
     assert due_time(clock, without, terms.agreements["abphone"]) is None
+
+
+def test_cites_from_names_a_citation_field_of_a_when_event(tmp_path: Path, terms: Terms) -> None:
+    text = SHARED_HEAD + NARROWED + "    cites_from: [cancellation.written]\n"
+    assert ("ground written_notice: cites_from cancellation.written is not a citation field of a `when` event"
+            in messages(tmp_path, terms, text))

@@ -101,12 +101,37 @@ def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance],
             "ended_by": fact_reason(j["inst"].ended_by, outcome.facts) if j["inst"].ended_by else None}}
             for j in ended]
     version = agreement.version_at(at.date())
-    return _assemble(outcome, agreement, g, version, at, {
+    body = {
         "outcome": g.outcome if active else "undetermined" if unknown else "not_grounds",
         "at": iso(at),
         "reasons": reasons,
         "missing": [j["missing"] for j in unknown] if unknown and not active else [],
-    })
+    }
+    if g.cites_from and (active or unknown):
+        body["citations"] = _with_cited_facts(g, agreement, chosen["inst"])
+    return _assemble(outcome, agreement, g, version, at, body)
+
+
+def _with_cited_facts(g: Ground, agreement: Any, inst: Instance) -> list[str]:
+    """The ground's citations and, after them, the provisions its facts name (`cites_from`: the
+    obligation breached, the ground a suspension was made on), when they resolve."""
+    out = list(g.cites[agreement.id])
+    if len(inst.facts) == len(g.when):
+        facts = {p.alias: f for p, f in zip(g.when, inst.facts)}
+        for ref in g.cites_from:
+            alias, field = ref.split(".", 1)
+            named = facts[alias].data.get(field)
+            if isinstance(named, str) and named in agreement.provisions:
+                out += [ref for ref in (named, *_given_force_by(agreement, named)) if ref not in out]
+    return out
+
+
+def _given_force_by(agreement: Any, ref: str) -> list[str]:
+    """The provisions that give `ref` (or one above it) its force: their `see_also`."""
+    found = list(agreement.provisions[ref].see_also)
+    for above in agreement.ancestors(ref):
+        found += above.see_also
+    return found
 
 
 def _not_met(outcome: Outcome, agreement: Any, g: Ground, now: tuple[Any, str]) -> dict[str, Any]:

@@ -86,7 +86,8 @@ def _read(root: Path, path: Path, rel: str, doc: Mapping, book: RuleBook) -> Non
             amount=dict(g.get("amount", {})),
             ja={"summary": g.get("summary_ja"), "requires": g.get("requires_ja"),
                 "unknown": dict(g.get("unknown_ja", {}))},
-            unrecorded=dict(g.get("unrecorded", {})), term=g.get("term")))
+            unrecorded=dict(g.get("unrecorded", {})), term=g.get("term"),
+            cites_from=tuple(g.get("cites_from", ()))))
 
 
 def _parameters(book: RuleBook, terms: Terms) -> dict[str, dict[str, Windows]]:
@@ -200,6 +201,7 @@ def _check(doc: Mapping, rel: str, known: set[str], terms: Terms, book: RuleBook
             elif "." not in ref:
                 out.extend(_fact_unknown_problems(g, ref, name, rel, g["unknown"].line_of(ref)))
         out.extend(_unsaid(g, f"ground {name}", rel, line))
+        out.extend(_cites_from_problems(g, name, rel, line))
         if "amount" in g:
             out.extend(_amount_problems(g["amount"], name, aliases, rel, g.line_of("amount")))
         if "max_months" in g.get("period", {}):
@@ -230,6 +232,18 @@ def _unsaid(rule: Mapping, what: str, rel: str, line: int) -> Iterator[Finding]:
                               f"list {alias}.{field} under unknown (the answer is then undetermined, naming it)"
                               if section == "when" else
                               f"list {alias}.{field} under unrecorded, saying what its absence means")
+
+
+def _cites_from_problems(g: Mapping, name: str, rel: str, line: int) -> Iterator[Finding]:
+    """`cites_from` names a citation field of a `when` event: alias.field."""
+    types = vocabulary()["$defs"]["types"]
+    facts = {p.get("as", p["fact"]): p["fact"] for p in g["when"]}
+    for ref in g.get("cites_from", []):
+        alias, _, field = ref.partition(".")
+        spec = types.get(facts.get(alias, ""), {}).get("properties", {}).get(field, {})
+        if spec.get("$ref") != "#/$defs/citation":
+            yield Finding(rel, line, f"ground {name}: cites_from {ref} is not a citation field of a `when` event",
+                          "write alias.field of an event field holding a citation (breach.obligation, suspension.ground)")
 
 
 def _fact_unknown_problems(g: Mapping, alias: str, name: str, rel: str, line: int) -> list[Finding]:

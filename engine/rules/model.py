@@ -73,6 +73,7 @@ class Ground:
     # What an optional field left unrecorded means where it is not `unknown` (absent, until patterns).
     unrecorded: dict[str, str] = field(default_factory=dict)
     term: str | None = None  # the agreement's own word for the measure: 利用停止, 利用中止, 提供の中止…
+    cites_from: tuple[str, ...] = ()  # alias.field of facts whose citation a met ruling cites too
 
 
 @dataclass

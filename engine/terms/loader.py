@@ -184,10 +184,14 @@ def _provisions(c: _Collector, agreement: Agreement, tree: Mapping, file: str) -
             text_ja=node.get("text_ja"), summary_en=node["summary_en"], parent=parent,
             children=children, versions=tuple(node["versions"]) if "versions" in node else None,
             text_in_corpus=not not_in_corpus, file=file, line=node.line,
+            see_also=tuple(node.get("see_also", ())),
         ))
         return pid
 
     agreement.roots = [visit(node, None) for node in tree["provisions"]]
+    for p in agreement.provisions.values():
+        for ref in p.see_also:
+            _check_reference(c, agreement, ref, file, p.line)
     version_ids = {v.id for v in agreement.versions}
     for p in agreement.provisions.values():
         for v in p.versions or ():
