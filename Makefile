@@ -7,11 +7,14 @@ PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 
 .PHONY: demo test bench clean
 
+# Set-up is quiet: pip's -qq shows errors only (not the setuptools notice about editable installs, nor
+# warnings about the machine's own pip configuration); a failure still stops make with pip's message.
 $(BIN)/kiyaku: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "kiyaku needs Python 3.11 or 3.12 (durable_rules does not import on 3.13)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	@echo "setting up $(VENV) (Python: $(PYTHON))"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -qq --upgrade pip
+	@$(BIN)/pip install -qq -e '.[test]'
 	@touch $@
 
 demo: $(BIN)/kiyaku
@@ -20,11 +23,12 @@ demo: $(BIN)/kiyaku
 	$(BIN)/kiyaku evaluate examples/*/*.jsonl --at 2025-07-10
 
 test: $(BIN)/kiyaku
-	@# The report tests render HTML in headless Chromium; as root, install it (and a Japanese font) when missing.
-	@command -v chromium >/dev/null || (test "$$(id -u)" = 0 && export DEBIAN_FRONTEND=noninteractive && \
+	@# The report tests render HTML and print PDFs in headless Chromium, with a Japanese font to embed;
+	@# as root, install both when either is missing.
+	@{ command -v chromium >/dev/null && fc-list 2>/dev/null | grep -q IPAMincho; } || (test "$$(id -u)" = 0 && export DEBIAN_FRONTEND=noninteractive && \
 		{ apt-get install -y --no-install-recommends chromium fonts-ipafont-mincho || \
 		  { apt-get update && apt-get install -y --no-install-recommends chromium fonts-ipafont-mincho; }; }) || \
-		echo "chromium is missing and could not be installed: the report tests will fail"
+		echo "chromium or fonts-ipafont-mincho is missing and could not be installed: the report tests will fail"
 	$(BIN)/python -m pytest -q
 
 bench: $(BIN)/kiyaku

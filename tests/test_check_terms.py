@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -22,8 +23,12 @@ def repo(tmp_path: Path) -> Path:
 
 
 def check(repo: Path) -> tuple[int, list[str]]:
+    """Exit code and findings; the closing line naming the repository checked is asserted and left out."""
     result = CliRunner().invoke(main, ["check", "--root", str(repo)])
-    return result.exit_code, [line for line in result.output.splitlines() if line]
+    lines = [line for line in result.output.splitlines() if line]
+    if lines:
+        assert lines.pop() == f"terms and rules: {repo.resolve()} (--root)"
+    return result.exit_code, lines
 
 
 def line_of(path: Path, text: str) -> int:
@@ -71,6 +76,19 @@ def test_duplicate_id(repo: Path) -> None:
     assert code == 1
     assert out == [f"terms/smacom/provisions.yaml:{line}: duplicate provision id smacom:17.1.1 "
                    f"(first at line {line_of(path, 'id: smacom:17.1.1')}) (each id must be unique)"]
+
+
+def test_json_lists_the_same_findings_for_machines(repo: Path) -> None:
+    path = repo / "terms/smacom/provisions.yaml"
+    line = line_of(path, "id: smacom:17.1.2")
+    edit(path, "id: smacom:17.1.2\n", "id: smacom:17.1.1\n")
+    result = CliRunner().invoke(main, ["check", "--root", str(repo), "--format", "json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert (report["ok"], report["warnings"], report["root"]) == (False, [], {"path": str(repo), "origin": "--root"})
+    assert report["errors"] == [{"file": "terms/smacom/provisions.yaml", "line": line,
+                                 "message": f"duplicate provision id smacom:17.1.1 (first at line "
+                                            f"{line_of(path, 'id: smacom:17.1.1')})", "hint": "each id must be unique"}]
 
 
 def test_dangling_reference(repo: Path) -> None:

@@ -109,6 +109,17 @@ def test_check_flags_a_badly_laid_out_file_and_fmt_fixes_it_idempotently(repo: P
     assert load_text(CANONICAL, "after") == load_text(BADLY_LAID_OUT, "before")
 
 
+def test_diff_shows_the_change_and_writes_nothing(repo: Path) -> None:
+    other = repo / "elsewhere.yaml"
+    other.write_text("a:    1\nb: 2\n", "utf-8")
+    expected = "--- a/elsewhere.yaml\n+++ b/elsewhere.yaml\n@@ -1,2 +1,2 @@\n-a:    1\n+a: 1\n b: 2\n"
+    assert fmt(repo, "--diff", str(other)) == (0, expected)
+    assert fmt(repo, "--diff", "--check", str(other)) == (1, expected)
+    assert other.read_text("utf-8") == "a:    1\nb: 2\n"
+    other.write_text("a: 1\n", "utf-8")
+    assert fmt(repo, "--diff", "--check", str(other)) == (0, "")
+
+
 def test_named_files_only(repo: Path) -> None:
     other = repo / "elsewhere.yaml"
     other.write_text("a:    1\n", "utf-8")

@@ -112,8 +112,12 @@ def repo(tmp_path: Path) -> Path:
 
 
 def check(repo: Path, *args: str) -> tuple[int, list[str]]:
+    """Exit code and findings; the closing line naming the repository checked is asserted and left out."""
     result = CliRunner().invoke(main, ["check", "--root", str(repo), *args])
-    return result.exit_code, [line for line in result.output.splitlines() if line]
+    lines = [line for line in result.output.splitlines() if line]
+    if lines:
+        assert lines.pop() == f"terms and rules: {repo.resolve()} (--root)"
+    return result.exit_code, lines
 
 
 def line_of(path: Path, text: str) -> int:

@@ -291,7 +291,7 @@ def test_library_build_names_the_contract_and_its_version() -> None:
 @pytest.mark.parametrize("args, message", [
     (("--contract", "NOPE", "-o", "x.html"), "no events for contract 'NOPE'"),
     (("-o", "x.html"), "name one with --contract ID, or use --all"),
-    (("--contract", "SC-2001", "-o", "x.pdf"), "cannot tell the format"),
+    (("--contract", "SC-2001", "-o", "x.docx"), "cannot tell the format"),
     (("--all", "--contract", "SC-2001", "-o", "x"), "either --contract ID or --all"),
     (("--contract", "SC-2001", "--at", "July", "-o", "x.html"), "not an ISO 8601 time"),
 ])
@@ -305,3 +305,84 @@ def test_bad_input_exits_2_and_says_why(tmp_path: Path, monkeypatch: pytest.Monk
 def test_the_readme_shows_the_report_command() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     assert "kiyaku report " in readme and "kiyaku report --all " in readme
+
+
+# --- printing --------------------------------------------------------------------------------------
+
+A4 = (595.28, 841.89)  # points
+
+
+def fonts_of(reader) -> dict[str, bool]:
+    """Each font the PDF's pages use, by name, and whether its glyphs are embedded in the file."""
+    found: dict[str, bool] = {}
+    for page in reader.pages:
+        for font in page["/Resources"].get("/Font", {}).values():
+            font = font.get_object()
+            described = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+            descriptor = described.get("/FontDescriptor")
+            embedded = descriptor is not None and any(k in descriptor.get_object()
+                                                      for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+            found[str(font.get("/BaseFont"))] = embedded
+    return found
+
+
+@pytest.mark.parametrize("at", ["2025-07-10", "2026-03-31"])  # the later also owes late interest, with its arithmetic
+def test_a_three_event_memo_prints_to_at_most_six_a4_pages_with_the_japanese_font_embedded(tmp_path: Path,
+                                                                                          at: str) -> None:
+    import pypdf
+
+    chromium()
+    out = tmp_path / "SC-2001.pdf"
+    code, output = report(SMACOM, "--at", at, "-o", str(out))
+    assert code == 0, output
+    assert len(load([Path(SMACOM)]).streams["SC-2001"].events) == 3
+    reader = pypdf.PdfReader(out)
+    pages = len(reader.pages)
+    assert 2 <= pages <= 6
+    for n, page in enumerate(reader.pages, 1):
+        assert abs(float(page.mediabox.width) - A4[0]) < 1 and abs(float(page.mediabox.height) - A4[1]) < 1
+        # The running header on every page: the contract, the as-of time, the page number.
+        head = page.extract_text().splitlines()[0]
+        assert head.startswith(f"kiyaku case report — contract SC-2001 — as of {at} 00:00 +09:00"), head
+        assert head.endswith(f"page {n} of {pages}"), head
+    text = "".join("".join(page.extract_text().split()) for page in reader.pages)
+    assert "".join(CLAUSE_17_1_1.split()) in text  # Japanese, extractable: rendered in a real font, not boxes
+    assert "Groundsconsideredthatdonotapply" in text and "smacom:36.2.6" in text
+    # The grounds that do not apply are a compact table on paper: their clauses are cited, not quoted.
+    assert "反社会的勢力" not in text.split("Groundsconsideredthatdonotapply")[1].split("Productdecisions")[0]
+    fonts = fonts_of(reader)
+    japanese = {name: embedded for name, embedded in fonts.items() if "IPA" in name}
+    assert japanese and all(japanese.values()), fonts
+
+
+def test_all_as_pdf_writes_a_pdf_per_contract_and_an_html_index_linking_them(tmp_path: Path) -> None:
+    import pypdf
+
+    chromium()
+    two = [SMACOM, str(ROOT / "examples/ts-cloudphone/unpaid-after-demand.jsonl")]
+    folder = tmp_path / "pdf"
+    code, output = report("--all", *two, "--at", "2025-07-10", "--format", "pdf", "-o", str(folder))
+    assert code == 0, output
+    assert sorted(p.name for p in folder.iterdir()) == ["SC-2001.pdf", "TS-1001.pdf", "index.html"]
+    assert "contract TS-1001" in pypdf.PdfReader(folder / "TS-1001.pdf").pages[0].extract_text()
+    index = Dom((folder / "index.html").read_text("utf-8"))
+    assert [a["href"] for t, a in index.tags if t == "a"] == ["SC-2001.pdf", "TS-1001.pdf"]
+
+
+def test_a_missing_browser_is_a_clear_error_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no chromium on it
+    monkeypatch.delenv("CHROMIUM", raising=False)
+    out = tmp_path / "SC-2001.pdf"
+    code, output = report(SMACOM, "-o", str(out))
+    assert code == 2 and "no Chromium found to print the PDF with" in output and "$CHROMIUM" in output
+    assert not out.exists()
+
+
+def test_the_provenance_lists_only_the_inputs_holding_the_contracts_events(tmp_path: Path) -> None:
+    out = tmp_path / "SC-2001.html"
+    code, output = report(*EXAMPLES, "--contract", "SC-2001", "--at", "2025-07-10", "-o", str(out))
+    assert code == 0, output
+    provenance = Dom(out.read_text("utf-8")).body.split("How this report was produced")[-1]
+    listed = [p for p in EXAMPLES if p in provenance]
+    assert listed == [SMACOM]
+    assert "Terms and rules" in provenance and "found from the working directory" in provenance

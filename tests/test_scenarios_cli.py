@@ -3,6 +3,7 @@ that cannot be evaluated is an ERROR, JUnit XML records both, the selectors and 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -52,8 +53,10 @@ FAILING = f"""\
 
 
 def run(*args: str) -> tuple[int, str]:
+    """Exit code and standard output; standard error names the terms repository, and nothing else."""
     result = CliRunner().invoke(main, ["test", "--root", str(ROOT), *args])
-    return result.exit_code, result.output
+    assert result.stderr == f"terms and rules: {ROOT} (--root)\n"
+    return result.exit_code, result.stdout
 
 
 def line_of(path: Path, text: str) -> int:
@@ -77,11 +80,13 @@ def test_a_failing_case_fails_with_the_difference_and_junit_records_it(tmp_path:
     expect_line = line_of(path, "outcome: not_grounds, citations")
     bad_event = line_of(path, "service_begun")
     assert f"FAIL {path}:{fail_line}: A case that expects the wrong outcome fails\n" \
+           "  as of 2025-06-10T00:00:00+09:00 (the case's as_of)\n" \
            "  (- expected, + actual)\n" \
            f"  expect (line {expect_line}) ground shared.suspension.unpaid_after_demand of TS-1\n" \
            "    - outcome: not_grounds\n" \
            "    + outcome: may_suspend\n" in out
     assert re.search(rf"ERROR {re.escape(str(path))}:\d+: A case whose event cannot be read is an error\n"
+                     r"  as of each contract's last event \(the case gives no as_of\)\n"
                      rf"  {re.escape(str(path))}:{bad_event}: field type: unknown event type 'service_begun'", out)
 
     suite = ET.parse(junit).getroot().find("testsuite")
@@ -92,6 +97,25 @@ def test_a_failing_case_fails_with_the_difference_and_junit_records_it(tmp_path:
     assert cases["A case whose event cannot be read is an error"].find("error") is not None
     assert cases["ts-cloudphone may suspend after a payment demand, matched by ground"].find("failure") is None
     assert [p.name for p in junit.parent.iterdir()] == ["junit.xml"]  # no temporary file left behind
+
+
+def test_json_gives_each_case_and_the_counts(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.yaml"
+    path.write_text(PASSING + "\n" + FAILING, "utf-8")
+    result = CliRunner().invoke(main, ["test", "--root", str(ROOT), str(path), "--format", "json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert (report["ok"], report["counts"]) == (False, {"pass": 2, "total": 4, "fail": 1, "error": 1})
+    assert report["root"] == {"path": str(ROOT), "origin": "--root"}
+    failed = next(c for c in report["cases"] if c["status"] == "fail")
+    assert (failed["name"], failed["as_of"]) == ("A case that expects the wrong outcome fails",
+                                                 "2025-06-10T00:00:00+09:00")
+    assert failed["failures"][0]["difference"] == ["- outcome: not_grounds", "+ outcome: may_suspend"]
+    error = next(c for c in report["cases"] if c["status"] == "error")
+    assert error["as_of"] is None and "unknown event type 'service_begun'" in error["errors"][0]
+    path.write_text(PASSING, "utf-8")
+    result = CliRunner().invoke(main, ["test", "--root", str(ROOT), str(path), "--format", "json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["ok"] is True
 
 
 def test_only_named_cases_run_with_k(tmp_path: Path) -> None:

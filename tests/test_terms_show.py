@@ -69,7 +69,9 @@ def test_unknown_citation_is_a_clear_error() -> None:
 
 def test_list_gives_every_provision_in_order() -> None:
     result = CliRunner().invoke(main, ["terms", "list", "abphone", "--format", "json"])
-    rows = json.loads(result.output)
+    listing = json.loads(result.output)
+    assert listing["root"]["origin"] == "working-directory"
+    rows = listing["provisions"]
     ids = [r["id"] for r in rows]
     assert ids[0] == "abphone:1" and "abphone:11.2.G" in ids and "abphone:tariff-general.11" in ids
     assert ids.index("abphone:23.1.A") < ids.index("abphone:23.1.B") < ids.index("abphone:23.2")

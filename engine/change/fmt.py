@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+import difflib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -108,14 +109,16 @@ def _plain(value: Any) -> Any:
 class Outcome:
     changed: list[Path]
     errors: list[Finding]
+    diffs: list[str] = field(default_factory=list)  # unified diffs, when asked for
 
 
 def default_paths(root: Path) -> list[Path]:
     return [p for p in (root / "terms", root / "rules") if p.is_dir()]
 
 
-def format_files(paths: Iterable[Path], check: bool = False, label=str) -> Outcome:
-    """Lay out every YAML file under `paths`; with `check`, only say which files would change."""
+def format_files(paths: Iterable[Path], check: bool = False, label=str, diff: bool = False) -> Outcome:
+    """Lay out every YAML file under `paths`; with `check`, only say which files would change; with
+    `diff`, write nothing and give the change of each file as a unified diff."""
     from kiyaku.change.scenarios import write_atomically
 
     outcome = Outcome([], [])
@@ -133,6 +136,9 @@ def format_files(paths: Iterable[Path], check: bool = False, label=str) -> Outco
             continue
         if result != text:
             outcome.changed.append(path)
-            if not check:
+            if diff:
+                outcome.diffs.append("".join(difflib.unified_diff(
+                    text.splitlines(keepends=True), result.splitlines(keepends=True), f"a/{name}", f"b/{name}")))
+            if not (check or diff):
                 write_atomically(path, result)
     return outcome

@@ -393,10 +393,17 @@ def _show(value: Any, contains: bool = False) -> str:
 
 # --- reporting -----------------------------------------------------------------------------------
 
+def as_of_text(case: Case) -> str:
+    """The as-of time of a case: its own `as_of`, else (the scenario format's default) its last events."""
+    if case.as_of is None:
+        return "as of each contract's last event (the case gives no as_of)"
+    return f"as of {case.as_of.isoformat()} (the case's as_of)"
+
+
 def render(result: CaseResult) -> str:
-    """A failed or broken case as text: path, then case name, then the difference."""
+    """A failed or broken case as text: path, then case name, then its as-of time and the difference."""
     head = f"{result.status.upper()} {result.case.where}: {result.case.name}"
-    body = [f"  {e}" for e in result.errors]
+    body = [f"  {as_of_text(result.case)}"] + [f"  {e}" for e in result.errors]
     if result.failures:
         body.append("  (- expected, + actual)")
     for f in result.failures:
@@ -405,13 +412,26 @@ def render(result: CaseResult) -> str:
     return "\n".join([head] + body)
 
 
+def counts(results: list[CaseResult], broken_files: int = 0) -> dict[str, int]:
+    """Cases that passed, failed (a wrong answer) and could not be run (a file that does not load counts)."""
+    return {"pass": sum(r.status == "pass" for r in results), "total": len(results),
+            "fail": sum(r.status == "fail" for r in results),
+            "error": sum(r.status == "error" for r in results) + broken_files}
+
+
 def tally(results: list[CaseResult], broken_files: int = 0) -> str:
     """The closing line: `PASS: 22/23  FAIL: 1  ERROR: 0`."""
-    n = len(results)
-    passed = sum(r.status == "pass" for r in results)
-    failed = sum(r.status == "fail" for r in results)
-    errors = sum(r.status == "error" for r in results) + broken_files
-    return f"PASS: {passed}/{n}  FAIL: {failed}  ERROR: {errors}"
+    n = counts(results, broken_files)
+    return f"PASS: {n['pass']}/{n['total']}  FAIL: {n['fail']}  ERROR: {n['error']}"
+
+
+def result_json(result: CaseResult) -> dict[str, Any]:
+    """One case's result for `kiyaku test --format json`."""
+    case = result.case
+    return {"file": case.file, "line": case.line, "name": case.name, "status": result.status,
+            "as_of": case.as_of.isoformat() if case.as_of else None,
+            "failures": [{"line": f.line, "title": f.title, "difference": f.lines} for f in result.failures],
+            "errors": result.errors, "seconds": round(result.seconds, 3)}
 
 
 def junit_xml(results: list[CaseResult], broken: list[tuple[str, list[str]]] = ()) -> str:

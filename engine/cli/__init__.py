@@ -8,6 +8,7 @@ from kiyaku.cli import ask, check, diff, evaluate, fmt, report, terms, test
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kiyaku", message="kiyaku %(version)s")
 def main() -> None:
     """kiyaku (規約): what your terms of service say about a case, with the clause that says so."""
 

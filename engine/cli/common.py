@@ -1,19 +1,22 @@
-"""What every command shares: the --root option, time options, and domain errors as exit codes."""
+"""What every command shares: the --root and --at options and how outputs state them, and domain
+errors as exit codes."""
 
 from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Iterator
-from zoneinfo import ZoneInfo
+from typing import Callable, Iterator
 
 import click
 
+from kiyaku.asof import TOKYO, AsOf, now
 from kiyaku.errors import DefinitionError, KiyakuError
+from kiyaku.paths import Root
 
-TOKYO = ZoneInfo("Asia/Tokyo")
+__all__ = ["TOKYO", "AsOf", "Root", "as_of", "at_option", "locate", "parse_at", "repo_root",
+           "reported", "root_option", "stated"]
 
 
 def _fail(exc: KiyakuError, code: int) -> None:
@@ -35,19 +38,38 @@ def reported() -> Iterator[None]:
 
 root_option = click.option(
     "--root", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Repository holding terms/ and rules/ (default: $KIYAKU_ROOT, then the nearest parent folder with terms/).")
+    help="Terms repository holding terms/ and rules/ (default: $KIYAKU_ROOT, then the working directory or "
+         "its nearest parent with terms/ and rules/, then the agreements bundled with kiyaku).")
+
+
+def at_option(what: str = "As of this time") -> Callable:
+    """--at, with the one default every command shares: now (kiyaku.asof)."""
+    return click.option("--at", "at", default=None,
+                        help=f"{what} (ISO 8601, Asia/Tokyo unless an offset is given; default: now, "
+                             "stated in the output).")
+
+
+def locate(root: Path | None) -> Root:
+    """The terms repository a command uses (kiyaku.paths.find_root), as an InputError exit 2 if --root is wrong."""
+    from kiyaku.paths import find_root
+
+    with reported():
+        return find_root(root)
 
 
 def repo_root(root: Path | None) -> Path:
-    from kiyaku.paths import find_root
-
-    return find_root(root)
+    return locate(root).path
 
 
-def load_terms_at(root: Path | None):
-    from kiyaku.terms import load_terms
+def as_of(value: str | None) -> AsOf:
+    """--at as given, or now: the as-of time a command answers at, to state in its output."""
+    when = parse_at(value)
+    return now() if when is None else AsOf(when, given=True)
 
-    return load_terms(repo_root(root) / "terms")
+
+def stated(root: Root, when: AsOf | None = None) -> str:
+    """The lines a text output ends with: which terms it read, and as of when."""
+    return "\n".join([root.describe()] + ([when.describe()] if when else []))
 
 
 def parse_at(value: str | None) -> datetime | None:
@@ -61,13 +83,3 @@ def parse_at(value: str | None) -> datetime | None:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 time; write YYYY-MM-DD or YYYY-MM-DDTHH:MM",
                                  param_hint="--at")
     return when
-
-
-def parse_day(value: str | None) -> date:
-    """--at as a date (default: today in Asia/Tokyo)."""
-    if value is None:
-        return datetime.now(TOKYO).date()
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD", param_hint="--at") from None

@@ -1,4 +1,4 @@
-"""kiyaku report: a case report (HTML or Markdown) for the legal team, or one per contract and an index."""
+"""kiyaku report: a case report (HTML, PDF or Markdown) for the legal team, or one per contract and an index."""
 
 from __future__ import annotations
 
@@ -7,22 +7,25 @@ from pathlib import Path
 
 import click
 
-from kiyaku.cli.common import TOKYO, parse_at, repo_root, reported, root_option
+from kiyaku.cli.common import TOKYO, AsOf, Root, as_of, at_option, locate, parse_at, reported, root_option, stated
+from kiyaku.cli.progress import progress
 
-SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
+SUFFIXES = {".html": "html", ".htm": "html", ".pdf": "pdf", ".md": "md", ".markdown": "md"}
 
 
 @click.command("report")
 @click.argument("events", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--contract", default=None, help="The contract to report on (may be left out when the events hold only one).")
-@click.option("--all", "every", is_flag=True, help="One report per contract, and an index page, into the folder -o names.")
-@click.option("--at", "at", default=None, help="As of this time (ISO 8601, Asia/Tokyo unless an offset is given; default: the contract's last event).")
+@click.option("--all", "every", is_flag=True,
+              help="One report per contract, and an index page (index.html for PDFs), into the folder -o names.")
+@at_option()
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="The report file (.html or .md), or with --all the folder to write into.")
-@click.option("--format", "fmt", type=click.Choice(["html", "md"]), default=None,
-              help="Output format (default: from -o's extension; html with --all).")
+              help="The report file (.html, .pdf or .md), or with --all the folder to write into.")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "md"]), default=None,
+              help="Output format (default: from -o's extension; html with --all). pdf prints the HTML memo "
+                   "to A4 through headless Chromium ($CHROMIUM, or chromium on the PATH).")
 @click.option("--produced-at", default=None,
-              help="Print this production time in the report (ISO 8601, or `now`). Left out by default, so that the same inputs give a byte-identical report.")
+              help="Print this production time in the report (ISO 8601, or `now`). Left out by default, so that the same inputs and --at give a byte-identical HTML or Markdown report.")
 @root_option
 def command(events: tuple[Path, ...], contract: str | None, every: bool, at: str | None, output: Path,
             fmt: str | None, produced_at: str | None, root: Path | None) -> None:
@@ -32,58 +35,65 @@ def command(events: tuple[Path, ...], contract: str | None, every: bool, at: str
     \b
     Example:
       kiyaku report examples/smacom/*.jsonl --contract SC-2001 -o SC-2001.html
-      kiyaku report examples/*/*.jsonl --contract TS-1001 --at 2025-07-10 -o TS-1001.md
+      kiyaku report examples/*/*.jsonl --contract TS-1001 --at 2025-07-10 -o TS-1001.pdf
       kiyaku report --all examples/*/*.jsonl -o reports-out/
     """
     if every and contract:
         raise click.UsageError("give either --contract ID or --all, not both")
-    when = parse_at(at)
+    when = as_of(at)
     stamp = _produced_at(produced_at)
     fmt = fmt or ("html" if every else _format_of(output))
-    base = repo_root(root)
+    found = locate(root)
     with reported():
         if every:
-            _write_every(base, list(events), when, stamp, output, fmt)
+            _write_every(found, list(events), when, stamp, output, fmt)
         else:
-            _write_one(base, list(events), when, stamp, contract, output, fmt)
+            _write_one(found, list(events), when, stamp, contract, output, fmt)
+    click.echo(stated(found, when), err=True)
 
 
-def _write_one(base: Path, events: list[Path], when: datetime | None, stamp: datetime | None,
+def _write_one(found: Root, events: list[Path], when: AsOf, stamp: datetime | None,
                contract: str | None, output: Path, fmt: str) -> None:
     from kiyaku import report
 
     if not output.parent.is_dir():
         raise click.BadParameter(f"folder {output.parent} does not exist", param_hint="-o")
-    if contract is None:
-        contract = _only_contract(events)
-    cases = report.build(base, events, when, contract, stamp)
-    _echo_notes(cases)
-    report.write_all({output: report.render_case(base, cases[0], fmt)})
+    streams = report.contracts(events)
+    contract = contract or _only_contract(streams)
+    case, = report.each_case(found.path, streams, events, when.time, contract, stamp, found)
+    _echo_notes([case])
+    report.write_all({output: report.render_case(found.path, case, fmt)})
     click.echo(f"wrote {output}", err=True)
 
 
-def _write_every(base: Path, events: list[Path], when: datetime | None, stamp: datetime | None,
+def _write_every(found: Root, events: list[Path], when: AsOf, stamp: datetime | None,
                  output: Path, fmt: str) -> None:
     from kiyaku import report
 
-    cases = report.build(base, events, when, None, stamp)
-    _echo_notes(cases)
-    names = report.file_names([c.contract for c in cases], fmt)
-    # Everything is rendered before anything is written, so a template error writes nothing.
-    files = {output / names[c.contract]: report.render_case(base, c, fmt) for c in cases}
-    files[output / f"index.{fmt}"] = report.render_index(base, cases, names, fmt)
     if output.exists() and not output.is_dir():
         raise click.BadParameter(f"{output} is a file; with --all, -o names a folder", param_hint="-o")
+    streams = report.contracts(events)
+    names = report.file_names(list(streams), fmt)
+    cases = []
+    # Everything is rendered before anything is written, so a template error writes nothing.
+    files: dict[Path, str | bytes] = {}
+    for case in progress(report.each_case(found.path, streams, events, when.time, None, stamp, found),
+                         desc="reports", unit="contract", total=len(streams)):
+        files[output / names[case.contract]] = report.render_case(found.path, case, fmt)
+        cases.append(case)
+    _echo_notes(cases)
+    index = report.index_name(fmt)
+    files[output / index] = report.render_index(found.path, cases, names, fmt)
     output.mkdir(parents=True, exist_ok=True)
     report.write_all(files)
-    click.echo(f"wrote {len(cases)} report(s) and index.{fmt} to {output}", err=True)
+    click.echo(f"wrote {len(cases)} report(s) and {index} to {output}", err=True)
 
 
 def _format_of(output: Path) -> str:
     fmt = SUFFIXES.get(output.suffix.lower())
     if fmt is None:
-        raise click.BadParameter(f"cannot tell the format from {output.name!r}: name a .html or .md file, "
-                                 "or give --format html|md", param_hint="-o")
+        raise click.BadParameter(f"cannot tell the format from {output.name!r}: name a .html, .pdf or .md file, "
+                                 "or give --format html|pdf|md", param_hint="-o")
     return fmt
 
 
@@ -102,10 +112,8 @@ def _produced_at(value: str | None) -> datetime | None:
     return stamp
 
 
-def _only_contract(events: list[Path]) -> str:
-    from kiyaku.replay.events import load
-
-    contracts = list(load(events).streams)
+def _only_contract(streams: dict) -> str:
+    contracts = list(streams)
     if len(contracts) != 1:
         raise click.UsageError(f"the events hold {len(contracts)} contracts ({', '.join(contracts)}): "
                                "name one with --contract ID, or use --all")

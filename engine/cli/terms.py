@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kiyaku.cli.common import load_terms_at, parse_day, reported, root_option
+from kiyaku.cli.common import as_of, at_option, locate, reported, root_option, stated
 
 
 @click.group("terms")
@@ -17,7 +17,7 @@ def command() -> None:
 
 @command.command("show")
 @click.argument("citation")
-@click.option("--at", "at", default=None, help="Show the version in force on this date (YYYY-MM-DD; default: today in Asia/Tokyo).")
+@at_option("Show the version in force at this time")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @root_option
 def show_command(citation: str, at: str | None, fmt: str, root: Path | None) -> None:
@@ -28,12 +28,16 @@ def show_command(citation: str, at: str | None, fmt: str, root: Path | None) -> 
       kiyaku terms show smacom:17.1.1
       kiyaku terms show abphone:23.1.B --at 2015-06-01 --format json
     """
-    from kiyaku.terms import show
+    from kiyaku.terms import load_terms, show
 
-    when = parse_day(at)
+    when = as_of(at)
+    found = locate(root)
     with reported():
-        v = show.view(load_terms_at(root), citation, when)
-    click.echo(json.dumps(v, ensure_ascii=False, indent=2) if fmt == "json" else show.render(v))
+        v = show.view(load_terms(found.path / "terms"), citation, when.day)
+    if fmt == "json":
+        click.echo(json.dumps(v | when.to_json() | {"root": found.to_json()}, ensure_ascii=False, indent=2))
+    else:
+        click.echo(show.render(v) + "\n\n" + stated(found, when))
 
 
 @command.command("list")
@@ -41,19 +45,21 @@ def show_command(citation: str, at: str | None, fmt: str, root: Path | None) -> 
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @root_option
 def list_command(agreement: str, fmt: str, root: Path | None) -> None:
-    """List every provision of an agreement, in document order.
+    """List every provision of an agreement (every version's), in document order.
 
     \b
     Example:
       kiyaku terms list ts-cloudphone
     """
-    from kiyaku.terms import show
+    from kiyaku.terms import load_terms, show
 
+    found = locate(root)
     with reported():
-        rows = show.listing(load_terms_at(root), agreement)
+        rows = show.listing(load_terms(found.path / "terms"), agreement)
     if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"root": found.to_json(), "provisions": rows}, ensure_ascii=False, indent=2))
         return
     for row in rows:
         heading = f"（{row['heading_ja']}）" if row["heading_ja"] else ""
         click.echo(f"{'  ' * row['depth']}{row['id']:<28} {row['name_ja']}{heading}  {row['summary_en']}")
+    click.echo("\n" + stated(found))

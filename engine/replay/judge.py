@@ -63,7 +63,12 @@ def each_contract(root: Path, paths: list[Path], result: Result, as_of: datetime
         for stream in streams(paths, result.errors, keep_going):
             if contract is not None and stream.contract != contract:
                 continue
-            if stream.reordered:
-                result.notes.append(f"contract {stream.contract}: events were not in time order in the input; "
-                                    "they were ordered by time (ties keep input order)")
+            result.notes.extend(f"contract {stream.contract}: {note}" for note in notes(stream))
             yield judge.rulings(stream, as_of)
+
+
+def notes(stream: Stream) -> list[str]:
+    """What a reader of a contract's rulings should know about how its input was read."""
+    if stream.reordered:
+        return ["events were not in time order in the input; they were ordered by time (ties keep input order)"]
+    return []

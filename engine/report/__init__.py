@@ -1,4 +1,4 @@
-"""Case reports for the legal team: one contract's rulings as a memo, in HTML or Markdown.
+"""Case reports for the legal team: one contract's rulings as a memo, in HTML, PDF or Markdown.
 
     cases = build(root, [Path("examples/smacom/x.jsonl")], contract="SC-2001")
     write_all({Path("SC-2001.html"): render_case(root, cases[0], "html")})
@@ -11,66 +11,91 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+from typing import Iterator
+
 from kiyaku.errors import Finding, InputError
+from kiyaku.paths import Root, version
+from kiyaku.replay.events import Stream
 from kiyaku.report.case import Case, build_case
 from kiyaku.report.files import write_all
-from kiyaku.report.provenance import InputFile, Provenance, file_sha256, kiyaku_version, tree_sha256
+from kiyaku.report.pdf import print_pdf
+from kiyaku.report.provenance import InputFile, Provenance, file_sha256, tree_sha256
 from kiyaku.report.render import FORMATS, render
 
-__all__ = ["FORMATS", "Case", "build", "build_case", "file_names", "provenance", "render_case", "render_index",
-           "write_all"]
+__all__ = ["FORMATS", "Case", "build", "build_case", "contracts", "each_case", "file_names", "index_name",
+           "provenance", "render_case", "render_index", "write_all"]
 
 
 def build(root: Path, paths: list[Path], as_of: datetime | None = None, contract: str | None = None,
-          produced_at: datetime | None = None) -> list[Case]:
-    """The case of `contract`, or of every contract in `paths` (sorted by id), as of `as_of`.
+          produced_at: datetime | None = None, origin: Root | None = None) -> list[Case]:
+    """The case of `contract`, or of every contract in `paths` (sorted by id), as of `as_of`."""
+    return list(each_case(root, contracts(paths), paths, as_of, contract, produced_at, origin))
 
-    `as_of` defaults to each contract's last event, as `kiyaku evaluate` does. `produced_at` is only
-    printed; leaving it out keeps the report a function of its inputs.
-    """
-    from kiyaku.replay.judge import evaluate
+
+def contracts(paths: list[Path]) -> dict[str, Stream]:
+    """Every contract's stream in `paths`, by id (checked: a bad event is an InputError)."""
     from kiyaku.replay.events import load
-    from kiyaku.terms import load_terms
 
-    streams = load(paths).streams
+    return load(paths).streams
+
+
+def each_case(root: Path, streams: dict[str, Stream], paths: list[Path], as_of: datetime | None = None,
+              contract: str | None = None, produced_at: datetime | None = None,
+              origin: Root | None = None) -> Iterator[Case]:
+    """The cases of `streams` (`contracts(paths)`) one at a time, so that a caller can show progress.
+
+    `as_of` defaults to each contract's last event (the commands pass their own default, now).
+    `produced_at` is only printed; leaving it out keeps the report a function of its inputs.
+    `origin` says how the terms at `root` were found, for the provenance (default: named explicitly).
+    """
+    from kiyaku.replay.judge import Judge, notes
+
     if contract is not None and contract not in streams:
         raise InputError(Finding("--contract", None, f"no events for contract {contract!r} in the files given",
                                  f"contracts in the input: {', '.join(streams) or 'none'}"))
-    result = evaluate(root, paths, as_of, contract)
-    terms = load_terms(root / "terms")
     digests = (tree_sha256(root, "terms"), tree_sha256(root, "rules"))
-    cases = []
-    for cid, stream in streams.items():
-        if contract is not None and cid != contract:
-            continue
-        when = as_of or stream.events[-1].time
-        notes = [n.split(": ", 1)[1] for n in result.notes if n.startswith(f"contract {cid}: ")]
-        proof = provenance(paths, stream, when, digests, produced_at, notes)
-        rulings = [r for r in result.rulings if r["contract"] == cid]
-        cases.append(build_case(terms, stream, rulings, when, proof, notes))
-    return cases
+    origin = origin or Root(root, "--root")
+    with Judge(root) as judge:
+        for cid, stream in streams.items():
+            if contract is not None and cid != contract:
+                continue
+            when = as_of or stream.events[-1].time
+            said = notes(stream)
+            proof = provenance(paths, stream, when, digests, produced_at, said, origin)
+            yield build_case(judge.terms, stream, judge.rulings(stream, when), when, proof, said)
 
 
-def provenance(paths: list[Path], stream, as_of: datetime, digests: tuple[str, str],
-               produced_at: datetime | None = None, notes: list[str] = ()) -> Provenance:
+def provenance(paths: list[Path], stream: Stream, as_of: datetime, digests: tuple[str, str],
+               produced_at: datetime | None = None, notes: list[str] = (), origin: Root | None = None) -> Provenance:
+    """How the case of `stream` was produced; of the input files, only those holding its events."""
     per_file = Counter(e.file for e in stream.events)
-    inputs = tuple(InputFile(str(p), file_sha256(p), per_file[str(p)]) for p in paths)
-    return Provenance(as_of, kiyaku_version(), inputs, digests[0], digests[1], produced_at, tuple(notes))
+    inputs = tuple(InputFile(str(p), file_sha256(p), per_file[str(p)]) for p in paths if per_file[str(p)])
+    return Provenance(as_of, version(), inputs, digests[0], digests[1], produced_at, tuple(notes), origin)
 
 
-def render_case(root: Path, case: Case, fmt: str) -> str:
+def render_case(root: Path, case: Case, fmt: str) -> str | bytes:
+    """The memo as HTML or Markdown text, or as PDF bytes (the HTML memo printed by headless Chromium)."""
+    if fmt == "pdf":
+        return print_pdf(render(root, "case", "html", case=case))
     return render(root, "case", fmt, case=case)
 
 
 def render_index(root: Path, cases: list[Case], names: dict[str, str], fmt: str) -> str:
-    """The index page of a `--all` run: one row per contract, linking to its report file."""
-    return render(root, "index", fmt, cases=cases, names=names)
+    """The index page of a `--all` run: one row per contract, linking to its report file. PDF reports get
+    an HTML index: a browser opens the PDFs it links to, where links between PDF files would break."""
+    held = {(f.path, f.sha256): f for c in cases for f in c.provenance.inputs}
+    inputs = sorted(held.values(), key=lambda f: f.path)
+    return render(root, "index", "html" if fmt == "pdf" else fmt, cases=cases, names=names, inputs=inputs)
+
+
+def index_name(fmt: str) -> str:
+    return f"index.{'html' if fmt == 'pdf' else fmt}"
 
 
 def file_names(contracts: list[str], fmt: str) -> dict[str, str]:
     """A report file name per contract id: safe on every file system, distinct, never the index's."""
     names: dict[str, str] = {}
-    taken = {f"index.{fmt}"}
+    taken = {index_name(fmt)}
     for cid in contracts:
         stem = re.sub(r"[^A-Za-z0-9._-]", "_", cid).strip(".") or "contract"
         name, n = f"{stem}.{fmt}", 1

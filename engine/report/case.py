@@ -109,6 +109,8 @@ def build_case(terms: Terms, stream: Stream, rulings: list[dict[str, Any]], as_o
     quoter = _Quoter(terms)
     shown = [_ruling(n, r, _group(r), quoter, by_source) for n, r in enumerate(ordered, 1)]
     version = agreement.version_at(as_of.date())
+    notices = _notices(shown, events, quoter)
+    _quote_once(shown, notices)
     return Case(
         contract=stream.contract,
         agreement={"id": agreement.id, "title_ja": agreement.title_ja, "title_en": agreement.title_en,
@@ -120,7 +122,7 @@ def build_case(terms: Terms, stream: Stream, rulings: list[dict[str, Any]], as_o
         applies=[r for r in shown if r["group"] == APPLIES],
         undetermined=[r for r in shown if r["group"] == UNDETERMINED],
         not_apply=[r for r in shown if r["group"] == NOT_APPLY],
-        notices=_notices(shown, events, quoter),
+        notices=notices,
         decisions=_decisions(shown),
         notes=list(notes),
         provenance=provenance,
@@ -210,6 +212,23 @@ def _ruling(n: int, r: dict[str, Any], group: str, quote: _Quoter, by_source: di
         "step_quotes": [quote(c, day) for c in dict.fromkeys(step_cites)],
         "other": [(k, scalar(v)) for k, v in r.items() if k not in SHOWN and v not in (None, [], {})],
     }
+
+
+def _quote_once(shown: list[dict[str, Any]], notices: list[dict[str, Any]]) -> None:
+    """A clause is quoted in full where the memo first cites it; a later quote of the same text (a
+    chapeau shared by several items, the notice clause of a ruling and of its duty) points back there.
+    The grounds that do not apply keep their own quotes: they are shown apart, and only on request."""
+    first: dict[tuple, dict[str, Any]] = {}
+    holders = [(r, key, f"ruling {r['n']}", r["anchor"]) for r in shown if r["group"] != NOT_APPLY
+               for key in ("quotes", "step_quotes")]
+    holders += [(d, "quotes", f"the notice duty of ruling {d['ruling']['n']}", "notices") for d in notices]
+    for holder, key, label, anchor in holders:
+        quotes = []
+        for q in holder[key]:
+            seen = first.setdefault((q["id"], q["version_label"], q["chapeau"], q["text_ja"]),
+                                    {"label": label, "anchor": anchor})
+            quotes.append(q if seen["anchor"] == anchor and seen["label"] == label else q | {"supra": seen})
+        holder[key] = quotes
 
 
 def _hoist(quotes: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from kiyaku.errors import Finding, InputError
 
 
-def write_all(files: dict[Path, str]) -> None:
+def write_all(files: dict[Path, str | bytes]) -> None:
     """Write every file, or (on any failure while staging) none of them.
 
     Each text goes to a temporary file in its target's folder, so the final os.replace is an atomic
@@ -34,10 +34,11 @@ def write_all(files: dict[Path, str]) -> None:
         raise
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, content: str | bytes) -> None:
     # "x": never write through an existing file (or a link someone placed there).
-    with path.open("x", encoding="utf-8", newline="\n") as f:
-        f.write(text)
+    opened = path.open("xb") if isinstance(content, bytes) else path.open("x", encoding="utf-8", newline="\n")
+    with opened as f:
+        f.write(content)
         f.flush()
         os.fsync(f.fileno())
 

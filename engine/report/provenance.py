@@ -5,15 +5,16 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
+
+from kiyaku.paths import Root
 
 
 @dataclass(frozen=True)
 class InputFile:
     path: str  # as given on the command line: the same string the events' file:line sources use
     sha256: str
-    events: int  # events of the reported contract in this file
+    events: int  # events of the reported contract in this file (files without any are not listed)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Provenance:
     # None by default: a wall-clock stamp would make two runs on the same inputs differ.
     produced_at: datetime | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    root: Root | None = None  # where terms/ and rules/ were read from, and how they were found
 
 
 def file_sha256(path: Path) -> str:
@@ -46,10 +48,3 @@ def tree_sha256(root: Path, folder: str) -> str:
     names = sorted(p.relative_to(root).as_posix() for p in base.rglob("*") if p.is_file())
     listing = "".join(f"{file_sha256(root / name)}  {name}\n" for name in names)
     return hashlib.sha256(listing.encode("utf-8")).hexdigest()
-
-
-def kiyaku_version() -> str:
-    try:
-        return metadata.version("kiyaku")
-    except metadata.PackageNotFoundError:
-        return "unknown (not installed)"

@@ -21,8 +21,10 @@ _MD_UNDERSCORE = re.compile(r"(?<!\w)_|_(?!\w)")
 
 
 def template_folder(root: Path) -> Path:
-    """reports/ under the terms root, else the one beside the engine (a --root holding only data)."""
-    for folder in (root / "reports", Path(__file__).resolve().parents[2] / "reports"):
+    """reports/ under the terms root, else the templates bundled with kiyaku (a root holding only data)."""
+    from kiyaku.paths import bundled
+
+    for folder in (root / "reports", bundled() / "reports"):
         if (folder / "case.html.j2").is_file():
             return folder
     raise DefinitionError(Finding(str(root / "reports"), None, "no report templates (case.html.j2) found",
