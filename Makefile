@@ -29,10 +29,16 @@ test: $(BIN)/kiyaku
 		{ apt-get install -y --no-install-recommends chromium fonts-ipafont-mincho || \
 		  { apt-get update && apt-get install -y --no-install-recommends chromium fonts-ipafont-mincho; }; }) || \
 		echo "chromium or fonts-ipafont-mincho is missing and could not be installed: the report tests will fail"
+	@# The store tests run a throw-away PostgreSQL 15 server; as root, install it when missing.
+	@test -x /usr/lib/postgresql/15/bin/initdb || (test "$$(id -u)" = 0 && export DEBIAN_FRONTEND=noninteractive && \
+		{ apt-get install -y --no-install-recommends postgresql-15 || \
+		  { apt-get update && apt-get install -y --no-install-recommends postgresql-15; }; }) || \
+		echo "PostgreSQL 15 is missing and could not be installed: the store tests on PostgreSQL will fail"
 	$(BIN)/python -m pytest -q
 
 bench: $(BIN)/kiyaku
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/ask.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -93,30 +93,10 @@ def measure(path: Path) -> tuple[float, int, int]:
     return time.perf_counter() - started, child.returncode, usage.ru_maxrss
 
 
-def ask_times(folder: Path, events: int = 100, runs: int = 7) -> list[float]:
-    """Wall seconds of `kiyaku ask can-suspend` on one contract of `events` events, the interpreter's
-    own start included, through the installed console script (as an agent runs it). The first run
-    fills the definitions cache and is reported apart."""
-    path = folder / f"contract-{events}.jsonl"
-    rnd = random.Random(11)
-    stream = sorted(contract(1, events, rnd), key=lambda e: e["time"])
-    path.write_text("".join(json.dumps(e) + "\n" for e in stream), "utf-8")
-    script = Path(sys.executable).with_name("kiyaku")
-    command = [str(script) if script.exists() else "kiyaku", "ask", "can-suspend", str(path), "--contract",
-               stream[0]["contract"], "--at", stream[-1]["time"], "--root", str(ROOT)]
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
-        times.append(time.perf_counter() - started)
-    return times
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--contracts", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--events", type=int, default=20, help="events per contract (about)")
-    parser.add_argument("--skip-ask", action="store_true", help="do not time kiyaku ask")
     parser.add_argument("--keep", type=Path, help="write the inputs here instead of a temporary folder")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="kiyaku-bench-"))
@@ -130,11 +110,6 @@ def main() -> None:
         if code != 0:
             sys.exit(f"kiyaku evaluate exited {code} on {path}")
         print(f"{n:>10,} {count:>10,} {wall:>8.1f} {count / wall:>9,.0f} {rss / 1024:>6.0f} MB")
-    if not args.skip_ask:
-        first, *rest = ask_times(folder)
-        rest.sort()
-        print(f"kiyaku ask can-suspend, one contract of 100 events: first run {first * 1000:.0f} ms "
-              f"(fills the cache), then median {rest[len(rest) // 2] * 1000:.0f} ms, best {rest[0] * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
 from pathlib import Path
 
 from kiyaku.rules.model import RuleBook
@@ -19,7 +18,7 @@ from kiyaku.terms import Terms
 
 ENGINE = Path(__file__).resolve().parent
 SOURCES = ("terms", "rules")
-CODE = ("terms", "rules", "schemas")
+CODE = ("terms", "rules", "schemas", "yamlio.py")
 
 
 def load(root: Path) -> tuple[Terms, RuleBook]:
@@ -35,7 +34,7 @@ _loaded: dict[str, tuple[Terms, RuleBook]] = {}
 
 
 def _cached(key: str, root: Path) -> tuple[Terms, RuleBook]:
-    path = _cache_dir() / f"definitions-{key}.pickle"
+    path = cache_dir() / f"definitions-{key}.pickle"
     try:
         with path.open("rb") as f:
             return pickle.load(f)
@@ -55,7 +54,8 @@ def _build(root: Path) -> tuple[Terms, RuleBook]:
     return terms, load_rules(rules, terms) if rules.is_dir() else RuleBook()
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
+    """Where kiyaku keeps what it can rebuild: $KIYAKU_CACHE, else ~/.cache/kiyaku."""
     base = os.environ.get("KIYAKU_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kiyaku"
     return Path(base)
 
@@ -64,13 +64,17 @@ def _key(root: Path) -> str:
     digest = hashlib.sha256(str(root.resolve()).encode())
     folders = [root / name for name in SOURCES] + [ENGINE / name for name in CODE]
     for folder in folders:
-        for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else [folder] if folder.is_file() else ():
+            if "__pycache__" in path.parts:  # Python's own bytecode cache comes and goes
+                continue
             st = path.stat()
             digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:32]
 
 
 def _store(path: Path, found: tuple[Terms, RuleBook]) -> None:
+    import tempfile  # only when the cache is written
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as f:

@@ -13,10 +13,27 @@ from kiyaku.errors import Finding
 from kiyaku.yamlio import Mapping, Sequence
 
 
+# The JSON kiyaku writes, described for those who read it (engine/schemas/README.md).
+OUTPUTS = ("ruling", "answer")
+
+
+def _read(name: str) -> Any:
+    return json.loads(resources.files("kiyaku").joinpath("schemas", f"{name}.json").read_text("utf-8"))
+
+
 @cache
 def _validator(name: str) -> jsonschema.Draft202012Validator:
-    text = resources.files("kiyaku").joinpath("schemas", f"{name}.json").read_text("utf-8")
-    return jsonschema.Draft202012Validator(json.loads(text))
+    return jsonschema.Draft202012Validator(_read(name))
+
+
+@cache
+def output_validator(name: str) -> jsonschema.Draft202012Validator:
+    """A validator of an output schema, with the others it refers to (by their urn: ids) at hand."""
+    from referencing import Registry, Resource
+
+    found = [Resource.from_contents(_read(n)) for n in OUTPUTS]
+    return jsonschema.Draft202012Validator(_read(name), registry=Registry().with_resources(
+        (r.id(), r) for r in found))
 
 
 def line_at(doc: Any, path: list[Any]) -> int | None:

@@ -20,10 +20,18 @@ class Mapping(dict):
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
 
+    def __reduce__(self) -> tuple:
+        # Pickled (the definitions cache) as a plain dict: the lines are for findings at load
+        # time, and a plain dict does not make reading the cache import the YAML machinery.
+        return dict, (dict(self),)
+
 
 class Sequence(list):
     line: int = 0
     item_lines: list[int]
+
+    def __reduce__(self) -> tuple:
+        return list, (list(self),)
 
 
 class _StrictLoader(yaml.SafeLoader):

@@ -70,3 +70,27 @@ class ScenarioItem(pytest.Item):
 
 class ScenarioFailure(Exception):
     pass
+
+
+# The store tests run against SQLite and a real PostgreSQL 15 server, started once for the session
+# (tests/postgres_cluster.py) and given a fresh database per test.
+@pytest.fixture(scope="session")
+def postgres():
+    from postgres_cluster import Cluster
+
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "kiyaku.db")
+    return request.getfixturevalue("postgres").new_database()
+
+
+@pytest.fixture
+def postgres_or_none(request, store_url):
+    """The PostgreSQL cluster when the test runs on it (to act on the server directly), else None."""
+    return request.getfixturevalue("postgres") if store_url.startswith("postgresql") else None

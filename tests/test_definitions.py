@@ -51,3 +51,35 @@ def test_a_broken_rule_is_reported_even_after_a_good_load(repo: Path) -> None:
     with pytest.raises(DefinitionError) as caught:
         definitions.load(repo)
     assert any("unknown citation smacom:17.1.9" in str(f) for f in caught.value.findings)
+
+
+def test_every_ground_must_be_told_in_japanese(repo: Path) -> None:
+    path = _suspension_file(repo)
+    text = path.read_text("utf-8")
+    # The Japanese of one missing fact gone: found by the checks after the schema.
+    start = text.index("    unknown_ja:\n      registered_details_changed.reported_promptly")
+    path.write_text(text[:start] + text[text.index("\n", text.index("\n", start) + 1) + 1:], "utf-8")
+    with pytest.raises(DefinitionError) as found:
+        definitions.load(repo)
+    assert [str(f).split(": ", 1)[1] for f in found.value.findings] == [
+        "ground unreported_change_of_details: unknown registered_details_changed.reported_promptly has no "
+        "unknown_ja text (write it from the agreement's own words, beside the English)"]
+    # A ground's summary_ja gone: the schema requires it.
+    path.write_text(text.replace('    summary_ja: "第24条（保証金）に規定する保証金を預け入れませんでした。"\n', ""), "utf-8")
+    with pytest.raises(DefinitionError) as found:
+        definitions.load(repo)
+    assert [str(f) for f in found.value.findings] == [
+        "rules/smacom/suspension.yaml:63: grounds/deposit_not_made: 'summary_ja' is a required property "
+        "(add the missing field)"]
+
+
+def test_a_cache_read_needs_no_yaml() -> None:
+    # Reading checked definitions back must not import the YAML machinery (it is most of a short
+    # command's start-up): the loader's line-keeping mappings are cached as plain dicts and lists.
+    import pickle
+
+    from kiyaku.yamlio import load_text
+
+    doc = load_text("a: {b: [1, 2]}\n", "x.yaml")
+    again = pickle.loads(pickle.dumps(doc))
+    assert again == {"a": {"b": [1, 2]}} and type(again) is dict and type(again["a"]["b"]) is list

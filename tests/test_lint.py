@@ -41,6 +41,8 @@ grounds:
     modality: may
     summary: Unpaid.
     requires: an invoice unpaid
+    summary_ja: 要約
+    requires_ja: 要件
     cites: {smacom: [smacom:17.1.1, smacom:17.1]}
     when:
       - fact: overdue_for_lint
@@ -57,6 +59,8 @@ grounds:
     modality: may
     summary: Relies on a derivation written for smacom only.
     requires: an overdue invoice
+    summary_ja: 要約
+    requires_ja: 要件
     cites: {ts-cloudphone: [ts-cloudphone:23.2]}
     when:
       - fact: overdue_for_lint
@@ -67,6 +71,8 @@ grounds:
     modality: shall
     summary: Tests the vocabulary rules out.
     requires: nothing possible
+    summary_ja: 要約
+    requires_ja: 要件
     cites: {ts-cloudphone: [ts-cloudphone:23.3]}
     when:
       - fact: notice_sent

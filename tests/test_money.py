@@ -415,7 +415,9 @@ def test_steps_are_exact_and_json_is_plain(params, terms):
             assert "." not in s.value
         doc = json.loads(json.dumps(c.as_json(), ensure_ascii=False))
         assert doc["amount"] == c.amount
-        assert set(doc["steps"][0]) == {"label", "expression", "value", "cites"}
+        assert set(doc["steps"][0]) == {"label", "label_ja", "expression", "value", "cites"}
+        # Every step can be told in Japanese (kiyaku ask --lang ja).
+        assert all(s.label_ja for s in c.steps), [s.label for s in c.steps if not s.label_ja]
 
 
 def test_the_last_step_is_the_amount(params, terms):

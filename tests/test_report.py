@@ -20,8 +20,9 @@ from click.testing import CliRunner
 
 from kiyaku.cli import main
 from kiyaku.replay.events import load, parse_time
-from kiyaku.report import build, build_case, provenance, render_case
-from kiyaku.report.provenance import tree_sha256
+from kiyaku.paths import version
+from kiyaku.report import build, build_case, file_inputs, render_case
+from kiyaku.report.provenance import Provenance, tree_sha256
 from kiyaku.terms import load_terms
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -256,7 +257,7 @@ def test_arithmetic_steps_render_as_a_table_with_their_clauses(tmp_path: Path) -
         ],
     }
     when = parse_time("2025-07-20")
-    proof = provenance([Path(SMACOM)], stream, when, ("t" * 64, "r" * 64))
+    proof = Provenance(when, version(), file_inputs([Path(SMACOM)], stream), "t" * 64, "r" * 64)
     case = build_case(terms, stream, [interest], when, proof)
     html = tmp_path / "interest.html"
     html.write_text(render_case(ROOT, case, "html"), "utf-8")

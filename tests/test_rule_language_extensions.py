@@ -29,6 +29,8 @@ NARROWED = """  written_notice:
     modality: shall
     summary: s
     requires: r
+    summary_ja: 要約
+    requires_ja: 要件
     cites: {ts-cloudphone: [ts-cloudphone:16.1]}
     when:
       - fact: cancellation

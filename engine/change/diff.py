@@ -577,14 +577,13 @@ def run(root: Path, base: str | None = None, head: str | None = None, events: li
         loaded = []
         results = []
         for side in (old, new):
-            with _private_cache(side):
+            with private_cache(side):
                 try:
                     terms, book = definitions.load(side.root)
                     loaded.append((terms, book))
                     results.append(evaluate_batches(side.root, [i.batch for i in found_inputs]))
                 except DefinitionError as exc:
                     raise DefinitionError([_on_side(side, f) for f in exc.findings]) from None
-        (old_terms, old_book), (new_terms, new_book) = loaded
         moves: list[Move] = []
         messages = [str(f) for f in errors]
         for inp, a, b in zip(found_inputs, *results):
@@ -593,25 +592,32 @@ def run(root: Path, base: str | None = None, head: str | None = None, events: li
                     messages += [f"{side.label}: {f}" for f in res.errors]
                 continue
             moves += compare(inp, a.rulings, b.rulings)
-        found = changes(old_terms, old_book, new_terms, new_book)
-        groups, unattributed, used = attribute(moves, found, (old_book, new_book))
-        titles = {}
-        for c in found:
-            for p in (c.provisions if c.kind != "rule" else [q for qs in c.cites.values() for q in qs]):
-                titles[p] = provision_title((new_terms, old_terms), p)
         n_cases = sum(i.case is not None for i in found_inputs)
         counts = {"scenario_cases": n_cases, "event_files": len(found_inputs) - n_cases,
                   "rulings_base": sum(len(r.rulings) for r in results[0]),
-                  "rulings_head": sum(len(r.rulings) for r in results[1]),
-                  "changed": sum(m.change == "changed" for m in moves),
-                  "added": sum(m.change == "added" for m in moves),
-                  "removed": sum(m.change == "removed" for m in moves)}
-        groups.sort(key=lambda g: (g.inferred, g.provisions or tuple(c.name for c in g.causes)))
-        for g in groups + unattributed:
-            g.moves.sort(key=lambda m: (m.input.file, m.input.line or 0, m.contract, m.ground))
-        unmoved = [c for c in found if not c.text_only and id(c) not in used]
-        text_only = [c for c in found if c.text_only]
-        return Report(old, new, counts, groups, unattributed, unmoved, text_only, messages, titles)
+                  "rulings_head": sum(len(r.rulings) for r in results[1])}
+        return report_of(old, new, loaded, moves, counts, messages)
+
+
+def report_of(old: Side, new: Side, loaded: list[tuple[Any, Any]], moves: list[Move], counts: dict[str, int],
+              messages: list[str]) -> Report:
+    """The moves attributed to the changes between the two sides' (terms, rules) in `loaded`."""
+    (old_terms, old_book), (new_terms, new_book) = loaded
+    found = changes(old_terms, old_book, new_terms, new_book)
+    groups, unattributed, used = attribute(moves, found, (old_book, new_book))
+    titles = {}
+    for c in found:
+        for p in (c.provisions if c.kind != "rule" else [q for qs in c.cites.values() for q in qs]):
+            titles[p] = provision_title((new_terms, old_terms), p)
+    counts = counts | {"changed": sum(m.change == "changed" for m in moves),
+                       "added": sum(m.change == "added" for m in moves),
+                       "removed": sum(m.change == "removed" for m in moves)}
+    groups.sort(key=lambda g: (g.inferred, g.provisions or tuple(c.name for c in g.causes)))
+    for g in groups + unattributed:
+        g.moves.sort(key=lambda m: (m.input.file, m.input.line or 0, m.contract, m.ground))
+    unmoved = [c for c in found if not c.text_only and id(c) not in used]
+    text_only = [c for c in found if c.text_only]
+    return Report(old, new, counts, groups, unattributed, unmoved, text_only, messages, titles)
 
 
 def _on_side(side: Side, f: Finding) -> Finding:
@@ -619,7 +625,7 @@ def _on_side(side: Side, f: Finding) -> Finding:
 
 
 @contextmanager
-def _private_cache(side: Side) -> Iterator[None]:
+def private_cache(side: Side) -> Iterator[None]:
     """An exported side is checked without leaving its parsed terms in the user's cache."""
     if not side.extracted:
         yield

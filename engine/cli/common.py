@@ -15,7 +15,7 @@ from kiyaku.asof import TOKYO, AsOf, now
 from kiyaku.errors import DefinitionError, KiyakuError
 from kiyaku.paths import Root
 
-__all__ = ["TOKYO", "AsOf", "Root", "as_of", "at_option", "locate", "parse_at", "repo_root",
+__all__ = ["TOKYO", "AsOf", "Root", "as_of", "at_option", "db_option", "locate", "parse_at", "repo_root", "store_name",
            "reported", "root_option", "stated"]
 
 
@@ -83,3 +83,15 @@ def parse_at(value: str | None) -> datetime | None:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 time; write YYYY-MM-DD or YYYY-MM-DDTHH:MM",
                                  param_hint="--at")
     return when
+
+
+db_option = click.option(
+    "--db", default=None, metavar="PATH|URL",
+    help="The case store: a SQLite file or a postgresql:// URL (default: $KIYAKU_DB, then kiyaku.db here).")
+
+
+def store_name(db: str | None) -> str:
+    """The store to use: --db, $KIYAKU_DB, or kiyaku.db in the working directory."""
+    from kiyaku.store import DEFAULT, configured
+
+    return configured(db) or DEFAULT

@@ -19,7 +19,12 @@ from kiyaku.terms import Agreement, Terms
 
 
 class Missing(Exception):
-    """A fact the amount needs was not recorded; the ruling is undetermined and says what to record."""
+    """A fact the amount needs was not recorded; the ruling is undetermined and says what to record,
+    in English and in Japanese."""
+
+    def __init__(self, en: str, ja: str) -> None:
+        super().__init__(en)
+        self.ja = ja
 
 
 @dataclass(frozen=True)
@@ -52,12 +57,15 @@ def _monthly_fee(at: datetime, ctx: Context, params: money.Params) -> int | mone
     fee = ctx.latest("fee_set", at)
     if fee is None:
         raise Missing(f"the monthly fee in force on {at.date()}: record a fee_set event before then "
-                      "(monthly_fee in yen, tax excluded; for smacom, items with price-table codes and quantities)")
+                      "(monthly_fee in yen, tax excluded; for smacom, items with price-table codes and quantities)",
+                      f"{at.date()} 時点の月額料金: それ以前の fee_set イベントを記録してください"
+                      "（monthly_fee に税抜の円額、smacom は料金表のコードと数量を items に）")
     if "items" in fee.data:
         return money.price_table_fee(params, {i["code"]: i["quantity"] for i in fee.data["items"]})
     if "monthly_fee" in fee.data:
         return fee.data["monthly_fee"]
-    raise Missing("the monthly fee: the fee_set event gives neither monthly_fee nor items")
+    raise Missing("the monthly fee: the fee_set event gives neither monthly_fee nor items",
+                  "月額料金: fee_set イベントに monthly_fee も items もありません")
 
 
 def _outage_amount(calculator: Callable[..., money.Computation]) -> Callable[[Fact, Context], money.Computation]:
@@ -93,7 +101,8 @@ def _surcharge(evaded: Fact, ctx: Context) -> money.Computation:
 def _rental_loss(lost: Fact, ctx: Context) -> money.Computation:
     started = ctx.first("service_started")
     if started is None:
-        raise Missing("when the service began, from which the years of use run: record the service_started event")
+        raise Missing("when the service began, from which the years of use run: record the service_started event",
+                      "使用年数を数える起点となるサービスの提供開始日: service_started イベントを記録してください")
     return money.rental_loss(ctx.params(lost.time), lost.data["list_price"], started.time.date(), lost.time.date(),
                              ctx.terms)
 

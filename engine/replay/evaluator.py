@@ -39,6 +39,7 @@ class Instance:
     start: datetime
     status: str  # active | undetermined | ended
     missing: str | None = None
+    missing_ja: str | None = None
     end: datetime | None = None
     ended_by: Fact | None = None
 
@@ -51,6 +52,7 @@ class Outcome:
     as_of: datetime
     facts: list[Fact] = field(default_factory=list)
     instances: list[Instance] = field(default_factory=list)
+    pending: bool = False  # a deadline comes due after the horizon: time alone would bring more
 
 
 class Evaluator:
@@ -95,6 +97,7 @@ class _Replay:
         while self.queue:
             when, _, kind, item = heapq.heappop(self.queue)
             if when > horizon:
+                self.out.pending = True
                 break
             self._assert(self._record(self._fact(item) if kind == "event" else item))
         return self.out
@@ -162,7 +165,8 @@ class _Replay:
         if compiled.role == "start":
             self.out.instances.append(Instance(g, facts[: len(g.when)], now, "active"))
         elif compiled.role == "unknown":  # one instance for each fact missing (detail: a+b)
-            self.out.instances.extend(Instance(g, facts[: len(g.when)], now, "undetermined", missing=g.unknown[ref])
+            self.out.instances.extend(Instance(g, facts[: len(g.when)], now, "undetermined", missing=g.unknown[ref],
+                                               missing_ja=g.ja["unknown"].get(ref))
                                       for ref in compiled.detail.split("+"))
         elif compiled.role == "end":
             for inst in self.out.instances:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import fastjsonschema
 
 from kiyaku.errors import Finding, InputError
-from kiyaku.yamlio import YamlSyntaxError, load_file
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 COMMON = ("contract", "time", "type", "agreement", "id", "note")
@@ -61,8 +60,9 @@ class Loaded:
 
 @cache
 def vocabulary() -> dict[str, Any]:
-    text = resources.files("kiyaku").joinpath("schemas", "events.json").read_text("utf-8")
-    return json.loads(text)
+    # Read beside the package rather than through importlib.resources, whose import alone costs a
+    # short command such as `kiyaku ask` more than reading the file.
+    return json.loads((Path(__file__).resolve().parent.parent / "schemas" / "events.json").read_text("utf-8"))
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -99,6 +99,8 @@ def _records(path: Path) -> Iterator[tuple[int, Any]]:
 
 
 def _yaml_records(path: Path) -> list[tuple[int, Any]]:
+    from kiyaku.yamlio import YamlSyntaxError, load_file  # JSON Lines, the usual input, never needs it
+
     try:
         doc = load_file(path)
     except YamlSyntaxError as exc:
@@ -121,7 +123,31 @@ def _fast(event_type: str) -> Callable[[Any], Any] | None:
     schema = {"$schema": "http://json-schema.org/draft-07/schema#", "$defs": shared, "type": "object",
               "required": vocab["required"] + spec.get("required", []),
               "properties": vocab["properties"] | spec["properties"], "additionalProperties": False}
-    return fastjsonschema.compile(schema)
+    return _compiled(event_type, schema)
+
+
+def _compiled(event_type: str, schema: dict[str, Any]) -> Callable[[Any], Any]:
+    """fastjsonschema's validator, its generated code kept in the cache folder (keyed by the schema)
+    so that a short run such as `kiyaku ask` imports it instead of generating it again."""
+    import hashlib
+    import importlib.util
+
+    from kiyaku.definitions import cache_dir
+
+    digest = hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()[:24]
+    path = cache_dir() / "event-validators" / f"v_{event_type}_{digest}.py"
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(fastjsonschema.compile_to_code(schema), "utf-8")
+            os.replace(partial, path)
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.validate
+    except (OSError, SyntaxError, AttributeError, ImportError):
+        return fastjsonschema.compile(schema)  # a cache that cannot be used is simply not used
 
 
 def _valid(raw: Any) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from kiyaku.replay import amounts
 from kiyaku.replay.evaluator import Fact, Instance, Outcome
 from kiyaku.rules.model import Ground
 from kiyaku.terms import Terms
@@ -67,12 +66,14 @@ def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground]) -> list[dict[
 def _with_amount(ruling: dict[str, Any], inst: Instance, g: Ground, outcome: Outcome, terms: Terms) -> dict[str, Any]:
     if ruling["outcome"] != g.outcome:
         return ruling
+    from kiyaku.replay import amounts  # the money machinery, only when a sum is to be worked out
+
     fact = inst.facts[[p.alias for p in g.when].index(g.amount["of"])]
     ctx = amounts.Context(terms.agreements[outcome.stream.agreement], terms, outcome.facts, outcome.as_of)
     try:
         done = amounts.compute(g.amount["compute"], fact, ctx)
     except amounts.Missing as missing:
-        return ruling | {"outcome": "undetermined", "missing": [str(missing)]}
+        return ruling | {"outcome": "undetermined", "missing": [str(missing)], "missing_ja": [missing.ja]}
     return ruling | {
         "amount": done.amount,
         "arithmetic": [s.as_json() for s in done.steps],
@@ -106,6 +107,7 @@ def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance],
         "at": iso(at),
         "reasons": reasons,
         "missing": [j["missing"] for j in unknown] if unknown and not active else [],
+        "missing_ja": [j["missing_ja"] for j in unknown] if unknown and not active else [],
     }
     if g.cites_from and (active or unknown):
         body["citations"] = _with_cited_facts(g, agreement, chosen["inst"])
@@ -139,7 +141,8 @@ def _not_met(outcome: Outcome, agreement: Any, g: Ground, now: tuple[Any, str]) 
     `now` is the version in force at the as-of time and that time as text, the same for every ground."""
     version, at_text = now
     return _assemble(outcome, agreement, g, version, outcome.as_of, {
-        "outcome": "not_grounds", "at": at_text, "reasons": [{"not_met": g.requires}], "missing": []})
+        "outcome": "not_grounds", "at": at_text, "reasons": [{"not_met": g.requires}], "missing": [],
+        "missing_ja": []})
 
 
 def _assemble(outcome: Outcome, agreement: Any, g: Ground, version: Any, at: datetime,
@@ -184,15 +187,21 @@ def _shared(g: Ground, agreement: Any, version: Any) -> tuple[dict[str, Any], di
 def _judge(inst: Instance, agreement: Any, g: Ground) -> dict[str, Any]:
     """An instance seen through the version of the terms in force when it arose."""
     # The reasons are drawn for the one instance a ruling shows, not for every instance judged.
-    base = {"status": inst.status, "at": inst.start, "missing": inst.missing, "inst": inst}
+    base = {"status": inst.status, "at": inst.start, "missing": inst.missing, "missing_ja": inst.missing_ja,
+            "inst": inst}
     version = agreement.version_at(inst.start.date())
     if version is None or not version.has_text:
         first = next(v for v in agreement.versions if v.has_text).effective
+        if version is None:
+            base.update(status="undetermined", missing=(
+                f"no version of {agreement.id} was in force on {inst.start.date()}; the first takes effect {first}"),
+                missing_ja=f"{inst.start.date()} に効力を有していた {agreement.id} の約款はありません。最初の版は {first} から効力を生じます")
+            return base
         base.update(status="undetermined", missing=(
-            f"no version of {agreement.id} was in force on {inst.start.date()}; the first takes effect {first}"
-            if version is None else
             f"the text of {agreement.id} in force on {inst.start.date()} ({version.label}) is not in the corpus; "
-            f"the first version held takes effect {first}"))
+            f"the first version held takes effect {first}"), missing_ja=(
+            f"{inst.start.date()} に効力を有していた {agreement.id} の約款（{version.label}）の本文は収録されていません。"
+            f"収録されている最初の版は {first} から効力を生じます"))
         return base
     for ref in g.cites[agreement.id]:
         p = agreement.provisions[ref]
@@ -203,7 +212,9 @@ def _judge(inst: Instance, agreement: Any, g: Ground) -> dict[str, Any]:
             known = ", ".join(c.reference or "" for c in version.changes if c.provision == ref)
             base.update(status="undetermined", missing=(
                 f"the wording of {ref} in {version.label} is not in the corpus ({known or p.summary_en.rstrip('.')}): "
-                "whether this ground applies cannot be decided from the terms we hold"))
+                "whether this ground applies cannot be decided from the terms we hold"), missing_ja=(
+                f"{version.label} における {ref} の文言は収録されていません（{known or p.heading_ja or ref}）。"
+                "収録されている約款からは、この事由に当たるかどうかを判断できません"))
     return base
 
 
@@ -211,6 +222,8 @@ def _period(g: Ground, agreement: Any, at: datetime) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "until" in g.period:
         out["until"] = g.period["until"]
+    if "until_ja" in g.period:
+        out["until_ja"] = g.period["until_ja"]
     if "max_months" in g.period:
         value = agreement.parameters[g.period["max_months"]].at(at.date())
         if value:

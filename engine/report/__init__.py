@@ -10,8 +10,7 @@ import re
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
-
-from typing import Iterator
+from typing import Callable, Iterator
 
 from kiyaku.errors import Finding, InputError
 from kiyaku.paths import Root, version
@@ -22,14 +21,17 @@ from kiyaku.report.pdf import print_pdf
 from kiyaku.report.provenance import InputFile, Provenance, file_sha256, tree_sha256
 from kiyaku.report.render import FORMATS, render
 
-__all__ = ["FORMATS", "Case", "build", "build_case", "contracts", "each_case", "file_names", "index_name",
-           "provenance", "render_case", "render_index", "write_all"]
+__all__ = ["FORMATS", "Case", "build", "build_case", "contracts", "each_case", "file_inputs", "file_names",
+           "index_name", "render_case", "render_index", "write_all"]
+
+Inputs = Callable[[Stream], tuple[InputFile, ...]]  # the inputs a contract's events came from
 
 
 def build(root: Path, paths: list[Path], as_of: datetime | None = None, contract: str | None = None,
           produced_at: datetime | None = None, origin: Root | None = None) -> list[Case]:
     """The case of `contract`, or of every contract in `paths` (sorted by id), as of `as_of`."""
-    return list(each_case(root, contracts(paths), paths, as_of, contract, produced_at, origin))
+    return list(each_case(root, contracts(paths), lambda s: file_inputs(paths, s), as_of, contract, produced_at,
+                          origin))
 
 
 def contracts(paths: list[Path]) -> dict[str, Stream]:
@@ -39,10 +41,11 @@ def contracts(paths: list[Path]) -> dict[str, Stream]:
     return load(paths).streams
 
 
-def each_case(root: Path, streams: dict[str, Stream], paths: list[Path], as_of: datetime | None = None,
+def each_case(root: Path, streams: dict[str, Stream], inputs: Inputs, as_of: datetime | None = None,
               contract: str | None = None, produced_at: datetime | None = None,
               origin: Root | None = None) -> Iterator[Case]:
-    """The cases of `streams` (`contracts(paths)`) one at a time, so that a caller can show progress.
+    """The cases of `streams` (from files or a store) one at a time, so that a caller can show progress;
+    `inputs` names where each contract's events came from (files: `file_inputs`).
 
     `as_of` defaults to each contract's last event (the commands pass their own default, now).
     `produced_at` is only printed; leaving it out keeps the report a function of its inputs.
@@ -51,7 +54,7 @@ def each_case(root: Path, streams: dict[str, Stream], paths: list[Path], as_of: 
     from kiyaku.replay.judge import Judge, notes
 
     if contract is not None and contract not in streams:
-        raise InputError(Finding("--contract", None, f"no events for contract {contract!r} in the files given",
+        raise InputError(Finding("--contract", None, f"no events for contract {contract!r} in the input given",
                                  f"contracts in the input: {', '.join(streams) or 'none'}"))
     digests = (tree_sha256(root, "terms"), tree_sha256(root, "rules"))
     origin = origin or Root(root, "--root")
@@ -61,16 +64,15 @@ def each_case(root: Path, streams: dict[str, Stream], paths: list[Path], as_of: 
                 continue
             when = as_of or stream.events[-1].time
             said = notes(stream)
-            proof = provenance(paths, stream, when, digests, produced_at, said, origin)
+            proof = Provenance(when, version(), inputs(stream), digests[0], digests[1], produced_at, tuple(said),
+                               origin)
             yield build_case(judge.terms, stream, judge.rulings(stream, when), when, proof, said)
 
 
-def provenance(paths: list[Path], stream: Stream, as_of: datetime, digests: tuple[str, str],
-               produced_at: datetime | None = None, notes: list[str] = (), origin: Root | None = None) -> Provenance:
-    """How the case of `stream` was produced; of the input files, only those holding its events."""
+def file_inputs(paths: list[Path], stream: Stream) -> tuple[InputFile, ...]:
+    """Of the events files given, those holding the contract's events, with digests and counts."""
     per_file = Counter(e.file for e in stream.events)
-    inputs = tuple(InputFile(str(p), file_sha256(p), per_file[str(p)]) for p in paths if per_file[str(p)])
-    return Provenance(as_of, version(), inputs, digests[0], digests[1], produced_at, tuple(notes), origin)
+    return tuple(InputFile(str(p), file_sha256(p), per_file[str(p)]) for p in paths if per_file[str(p)])
 
 
 def render_case(root: Path, case: Case, fmt: str) -> str | bytes:

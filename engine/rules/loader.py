@@ -10,7 +10,7 @@ from kiyaku import citations, schema
 from kiyaku.errors import DefinitionError, Finding
 from kiyaku.replay.events import COMMON, TOKYO, vocabulary
 from kiyaku.rules.compiler import compile_problems, param_ref
-from kiyaku.rules.model import Clock, Derivation, Ground, Pattern, RuleBook, Windows
+from kiyaku.rules.model import Clock, Derivation, Ground, Pattern, RuleBook, State, Windows
 from kiyaku.terms import Terms
 from kiyaku.yamlio import Mapping, YamlSyntaxError, load_file
 
@@ -89,6 +89,11 @@ def _read(root: Path, path: Path, rel: str, doc: Mapping, book: RuleBook) -> Non
                 "unknown": dict(g.get("unknown_ja", {}))},
             unrecorded=dict(g.get("unrecorded", {})), term=g.get("term"),
             cites_from=tuple(g.get("cites_from", ()))))
+    for name, st in doc.get("states", {}).items():
+        book.states.append(State(
+            id=rule_id(root, path, name), summary=st["summary"], since=st.get("since"), until=_patterns(st.get("until")),
+            cite=st.get("cite"), rulings=dict(st.get("rulings", {})), agreements=agreements, file=rel,
+            line=doc["states"].line_of(name), ja={"summary": st.get("summary_ja")}))
 
 
 def _parameters(book: RuleBook, terms: Terms) -> dict[str, dict[str, Windows]]:
@@ -207,6 +212,33 @@ def _check(doc: Mapping, rel: str, known: set[str], terms: Terms, book: RuleBook
             out.extend(_amount_problems(g["amount"], name, aliases, rel, g.line_of("amount")))
         if "max_months" in g.get("period", {}):
             param_ok(g["period"]["max_months"], g["period"].line_of("max_months"), serves)
+        out.extend(_japanese_problems(g, name, rel))
+    for name, st in doc.get("states", {}).items():
+        if ("since" in st) == ("rulings" in st):
+            out.append(Finding(rel, doc["states"].line_of(name), f"state {name}: give either since or rulings",
+                               "since: an event that begins the state; rulings: the kind of ruling it is"))
+        if "since" in st and st["since"] not in known:
+            out.append(Finding(rel, st.line_of("since"), f"state {name}: unknown event type {st['since']!r}",
+                               "event types are listed in docs/events.md"))
+        patterns_ok(st.get("until"), f"state {name}", st, {"since"})
+    return out
+
+
+def _japanese_problems(g: Mapping, name: str, rel: str) -> list[Finding]:
+    """Every text a ruling or an answer shows must also be written in Japanese (`kiyaku ask --lang ja`)."""
+    out = []
+    hint = "write it from the agreement's own words, beside the English"
+    unknown, unknown_ja = g.get("unknown", {}), g.get("unknown_ja", {})
+    for ref in unknown:
+        if ref not in unknown_ja:
+            out.append(Finding(rel, unknown.line_of(ref), f"ground {name}: unknown {ref} has no unknown_ja text", hint))
+    for ref in unknown_ja:
+        if ref not in unknown:
+            out.append(Finding(rel, unknown_ja.line_of(ref), f"ground {name}: unknown_ja names {ref}, which unknown does not"))
+    if "explanation" in g.get("notice", {}) and "explanation_ja" not in g["notice"]:
+        out.append(Finding(rel, g["notice"].line_of("explanation"), f"ground {name}: notice has no explanation_ja", hint))
+    if "until" in g.get("period", {}) and "until_ja" not in g["period"]:
+        out.append(Finding(rel, g.line_of("period"), f"ground {name}: period has no until_ja", hint))
     return out
 
 

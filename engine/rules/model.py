@@ -76,11 +76,30 @@ class Ground:
     cites_from: tuple[str, ...] = ()  # alias.field of facts whose citation a met ruling cites too
 
 
+@dataclass(frozen=True)
+class State:
+    """A state a contract can be in (suspended, an outage going on, a notice owed and missing), told
+    before any advice. Either an event begins it (`since`) and a later one may end it (`until`), or
+    it is a ruling found active (`rulings`: a kind and, if given, its outcomes)."""
+
+    id: str
+    summary: str
+    since: str | None  # the event type that begins it; `until` patterns name it $since
+    until: tuple[Pattern, ...]
+    cite: str | None  # the field of the `since` event naming the provision relied on
+    rulings: dict[str, Any]
+    agreements: tuple[str, ...]
+    file: str
+    line: int
+    ja: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class RuleBook:
     clocks: list[Clock] = field(default_factory=list)
     derivations: list[Derivation] = field(default_factory=list)
     grounds: list[Ground] = field(default_factory=list)
+    states: list[State] = field(default_factory=list)
     # agreement -> parameter -> its values, for where-tests that name a parameter ({param: name}).
     parameters: dict[str, dict[str, Windows]] = field(default_factory=dict)
 
@@ -88,4 +107,5 @@ class RuleBook:
         return RuleBook([c for c in self.clocks if agreement in c.agreements],
                         [d for d in self.derivations if agreement in d.agreements],
                         [g for g in self.grounds if agreement in g.agreements],
+                        [s for s in self.states if agreement in s.agreements],
                         {agreement: self.parameters.get(agreement, {})})

@@ -38,13 +38,14 @@ class Step:
     expression: str
     value: str
     cites: tuple[str, ...] = ()
+    label_ja: str | None = None  # the label in Japanese, for an answer given in Japanese
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cites", tuple(dict.fromkeys(self.cites)))
 
     def as_json(self) -> dict[str, Any]:
-        return {"label": self.label, "expression": self.expression, "value": self.value,
-                "cites": list(self.cites)}
+        return {"label": self.label, "label_ja": self.label_ja, "expression": self.expression,
+                "value": self.value, "cites": list(self.cites)}
 
 
 @dataclass(frozen=True)
@@ -88,15 +89,16 @@ def fraction(value: int | str | Decimal) -> Fraction:
     return Fraction(Decimal(value)) if isinstance(value, str) else Fraction(value)
 
 
-def sum_steps(parts: list[Step], label: str, cites: tuple[str, ...] = ()) -> tuple[Fraction, Step]:
+def sum_steps(parts: list[Step], label: str, cites: tuple[str, ...] = (),
+              label_ja: str | None = None) -> tuple[Fraction, Step]:
     """The total of several steps' values, itself a step."""
     total = sum((Fraction(p.value) for p in parts), Fraction(0))
     expression = " + ".join(show(Fraction(p.value)) for p in parts) or "0"
-    return total, Step(label, expression, exact(total), cites)
+    return total, Step(label, expression, exact(total), cites, label_ja)
 
 
-ROUNDING_RULES = {"down": (math.floor, "⌊{}⌋", "rounded down (fractions of a yen cut off)"),
-                  "up": (math.ceil, "⌈{}⌉", "rounded up (fractions of a yen raised to 1 yen)")}
+ROUNDING_RULES = {"down": (math.floor, "⌊{}⌋", "rounded down (fractions of a yen cut off)", "1円未満の端数切捨て"),
+                  "up": (math.ceil, "⌈{}⌉", "rounded up (fractions of a yen raised to 1 yen)", "1円未満の端数切上げ")}
 
 
 def round_yen(value: Fraction, params: Params) -> tuple[int, list[Step]]:
@@ -105,11 +107,11 @@ def round_yen(value: Fraction, params: Params) -> tuple[int, list[Step]]:
     A whole amount needs no rounding and gets no step.
     """
     rule = params.choice("rounding", tuple(ROUNDING_RULES))
-    fn, pattern, label = ROUNDING_RULES[rule.value]
+    fn, pattern, label, label_ja = ROUNDING_RULES[rule.value]
     result = fn(value)
     if value.denominator == 1:
         return result, []
-    return result, [Step(label, pattern.format(show(value)), exact(result), rule.cites)]
+    return result, [Step(label, pattern.format(show(value)), exact(result), rule.cites, label_ja)]
 
 
 def finish(value: Fraction, steps: list[Step], params: Params,
@@ -140,7 +142,11 @@ def fee_input(fee: int | Computation, name: str, where: str) -> tuple[int, list[
     if isinstance(fee, Computation):
         return yen(fee.amount, name, where), list(fee.steps)
     amount = yen(fee, name, where)
-    return amount, [Step(f"{_words(name)} (given, exclusive of tax)", "given", exact(amount))]
+    return amount, [Step(f"{_words(name)} (given, exclusive of tax)", "given", exact(amount),
+                         label_ja=f"{NAMES_JA.get(name, name)}（税抜、記録された額）")]
+
+
+NAMES_JA = {"monthly_fee": "月額料金"}
 
 
 def _words(name: str) -> str:

@@ -51,9 +51,11 @@ def negligence_exemption(params: Params, learned_at: datetime, ended_at: datetim
         steps.append(day_step)
         parts.append(Step(f"fee for {span_text(span)} unusable in {year:04d}-{month:02d}",
                           f"{show(fee_a_day)} ÷ 24 × {show(hours(span))}", exact(part),
-                          (row,) + day_step.cites))
+                          (row,) + day_step.cites,
+                          f"{year:04d}-{month:02d} に利用できなかった {span_text(span)} に対応する料金"))
         steps.append(parts[-1])
-    total, total_step = sum_steps(parts, "fee for the unusable time, exclusive of tax", (row,))
+    total, total_step = sum_steps(parts, "fee for the unusable time, exclusive of tax", (row,),
+                                  "利用できなかった時間に対応する料金（税抜）")
     return _tax_exclusive(params, finish(total, steps + [total_step], params,
                                          (DECISION_HOURS_FROM, DECISION_DAY_FEE, DECISION_NO_TAX)))
 
@@ -67,7 +69,8 @@ def _tax_exclusive(params: Params, exemption: Computation) -> Computation:
     first, rest = exemption.steps[:1], exemption.steps[1:]
     return Computation(exemption.amount, first + (Step(
         "consumption tax: none on the exempted fee (decision 4), though the amounts payable carry it",
-        "not added", "0", payable.cites),) + rest, exemption.decisions)
+        "not added", "0", payable.cites, "消費税相当額: 支払いを要しない料金には加算しません（決定4）"),) + rest,
+        exemption.decisions)
 
 
 def exemption_refund(params: Params, exemption: Computation, paid: int) -> Computation:
@@ -80,9 +83,10 @@ def exemption_refund(params: Params, exemption: Computation, paid: int) -> Compu
     refund_clause = _article(params) + ".3"
     refund = min(exemption.amount, paid)
     return Computation(refund, exemption.steps + (
-        Step("exempted fee already paid (given, exclusive of tax)", "given", exact(paid)),
+        Step("exempted fee already paid (given, exclusive of tax)", "given", exact(paid),
+             label_ja="既に支払われた、支払いを要しない料金（税抜、記録された額）"),
         Step("refund: the exempted fee, as far as it was paid", f"min({show(exemption.amount)}, "
-             f"{show(paid)})", exact(refund), (refund_clause,)),
+             f"{show(paid)})", exact(refund), (refund_clause,), "返還額: 支払いを要しない料金のうち支払われた額"),
     ), exemption.decisions)
 
 

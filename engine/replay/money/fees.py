@@ -15,6 +15,7 @@ from kiyaku.replay.money.params import Params
 from kiyaku.replay.money.tax import TaxRates, tax_rate, with_tax
 
 PRICE_KINDS = ("monthly", "initial", "additional_work")
+PRICE_KINDS_JA = {"monthly": "月額基本利用料", "initial": "初期費用", "additional_work": "追加工事費用"}
 PART_MONTH_RULES = ("whole_months", "days_of_use")
 DAILY_RATE_BASES = ("days_in_month_of_period_start",)
 
@@ -33,7 +34,7 @@ def day_fee(params: Params, monthly_fee: int, year: int, month: int) -> tuple[Fr
     days = days_in_month(year, month)
     fee = Fraction(monthly_fee, days)
     return fee, Step(f"day fee for {year:04d}-{month:02d}", f"{show(monthly_fee)} ÷ {days}",
-                     exact(fee), basis.cites)
+                     exact(fee), basis.cites, f"{year:04d}-{month:02d} の日額")
 
 
 def price_table_fee(params: Params, lines: Mapping[str, int], kind: str = "monthly") -> Computation:
@@ -54,7 +55,8 @@ def price_table_fee(params: Params, lines: Mapping[str, int], kind: str = "month
         raise InputError(Finding(where, None, "no price-table lines given",
                                  "give at least one code with its quantity"))
     steps = [_price_line(table, code, quantity, kind, where) for code, quantity in lines.items()]
-    total, step = sum_steps(steps, f"{kind} fee, exclusive of tax")
+    total, step = sum_steps(steps, f"{kind} fee, exclusive of tax",
+                            label_ja=f"{PRICE_KINDS_JA.get(kind, kind)}（税抜）")
     return finish(total, [_tax_exclusive_table(params)] + steps + [step], params)
 
 
@@ -66,7 +68,7 @@ def _tax_exclusive_table(params: Params) -> Step:
         raise DefinitionError(Finding(shown.file, shown.line, f"tax.fees_tax_exclusive is {shown.value!r}",
                                       "the money calculators read the price table as tax-exclusive (税別額)"))
     return Step("the price table's amounts are exclusive of consumption tax (税別額)", "tax included: none",
-                "0", shown.cites)
+                "0", shown.cites, "料金表の料金額は税別額です（消費税相当額を含みません）")
 
 
 def _price_line(table: Mapping[str, Mapping], code: str, quantity: int, kind: str,
@@ -84,7 +86,8 @@ def _price_line(table: Mapping[str, Mapping], code: str, quantity: int, kind: st
                                  f"give a whole number, 0 or more, of {row['unit_ja']}"))
     amount = row["amount"] * quantity
     return Step(f"{row['name_ja']} × {quantity} ({row['unit_ja']})",
-                f"{show(row['amount'])} × {quantity}", exact(amount), (row["reference"],))
+                f"{show(row['amount'])} × {quantity}", exact(amount), (row["reference"],),
+                f"{row['name_ja']} × {quantity}（{row['unit_ja']}）")
 
 
 def month_charge(params: Params, monthly_fee: int | Computation, year: int, month: int, *,
@@ -117,7 +120,7 @@ def month_charge(params: Params, monthly_fee: int | Computation, year: int, mont
     steps.append(step)
     charge = fee * share
     steps.append(Step(f"fee charged for {year:04d}-{month:02d}", f"{show(fee)} × {show(share)}",
-                      exact(charge), rule.cites))
+                      exact(charge), rule.cites, f"{year:04d}-{month:02d} の料金"))
     return finish(charge, steps, params, decisions)
 
 
@@ -127,14 +130,16 @@ def _whole_months(first: date, last: date, started_on: date | None, ended_on: da
     month = f"{first:%Y-%m}"
     if (started_on and started_on > last) or (ended_on and ended_on <= first):
         return Fraction(0), Step(f"{month} is outside the contract (last month charged is the one "
-                                 "holding the day before termination)", "none", "0", cites)
+                                 "holding the day before termination)", "none", "0", cites,
+                                 f"{month} は契約期間外（解除があった日の前日を含む歴月まで）")
     if started_on and started_on >= first:
         if ended_on and ended_on <= last:
             return Fraction(1), Step(f"service started and ended in {month}: one month's fee",
-                                     "whole month", "1", cites)
+                                     "whole month", "1", cites, f"{month} に提供開始及び解除: 1か月分の料金")
         return Fraction(0), Step(f"service started in {month}: that month is not charged",
-                                 "none", "0", cites)
-    return Fraction(1), Step(f"{month} charged in full (no pro-rating)", "whole month", "1", cites)
+                                 "none", "0", cites, f"{month} に提供開始: その月の料金は要しません")
+    return Fraction(1), Step(f"{month} charged in full (no pro-rating)", "whole month", "1", cites,
+                             f"{month} は1か月分の料金（日割りは行いません）")
 
 
 def _days_of_use(first: date, last: date, started_on: date | None, ended_on: date | None,
@@ -147,7 +152,7 @@ def _days_of_use(first: date, last: date, started_on: date | None, ended_on: dat
     share = Fraction(used, days)
     span = f"{since} to {until}" if used else "none"
     return share, Step(f"share of {first:%Y-%m} used (days of use: {span})", f"{used} ÷ {days}",
-                       exact(share), cites)
+                       exact(share), cites, f"{first:%Y-%m} のうち利用した日数の割合（利用日: {span}）")
 
 
 def table_fee(params: Params, code: str, arose_on: date | datetime, tax_rates: TaxRates) -> Computation:
@@ -160,10 +165,10 @@ def table_fee(params: Params, code: str, arose_on: date | datetime, tax_rates: T
         raise InputError(Finding(where, None, f"no fee {code!r} in fee_table", "use a code of parameter fee_table"))
     amount = row["amount"]
     steps = [Step(f"{row['name_ja']} ({row['unit_ja']}), exclusive of tax", "fee_table", exact(amount),
-                  (row["reference"],))]
+                  (row["reference"],), f"{row['name_ja']}（{row['unit_ja']}、税別）")]
     payable = params.get("tax.added_on_payment")
     if payable.value is not True:
         return finish(Fraction(amount), steps, params)
     total, tax_steps = with_tax(Fraction(amount), tax_rate(tax_rates, arose_on, where), arose_on, payable.cites,
-                                "the fee")
+                                "the fee", "手数料")
     return finish(total, steps + tax_steps, params)

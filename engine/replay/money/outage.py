@@ -45,7 +45,7 @@ def outage_span(params: Params, learned_at: datetime, ended_at: datetime, clause
     start = params.choice("outage.hours_from", ("provider_learned",))
     step = Step("outage hours, counted from when the provider learned of it",
                 f"{when_text(learned_at)} to {when_text(ended_at)} (Asia/Tokyo): {span_text(span)}",
-                exact(hours(span)), (clause,) + start.cites)
+                exact(hours(span)), (clause,) + start.cites, "当社が知った時刻から起算した、全く利用できない状態の時間")
     return span, step
 
 
@@ -65,24 +65,25 @@ def outage_days(params: Params, learned_at: datetime, ended_at: datetime,
     threshold = params.get(THRESHOLD[basis])
     span, hours_step = outage_span(params, learned_at, ended_at, threshold.cites[0], where)
     met = span >= threshold.value * HOUR
-    verdict, sign = ("met", "≥") if met else ("not met", "<")
+    verdict, sign, verdict_ja = ("met", "≥", "満たす") if met else ("not met", "<", "満たさない")
     steps = [hours_step,
              Step(f"threshold: {threshold.value} hours or more in a row ({verdict})",
                   f"{show(hours(span))} {sign} {threshold.value}", exact(threshold.value),
-                  threshold.cites)]
+                  threshold.cites, f"{threshold.value}時間以上その状態が連続したとき（{verdict_ja}）")]
     decisions = (DECISION_HOURS_FROM,)
     if not met:
         return Computation(0, tuple(steps + [Step("days counted: none below the threshold",
-                                                  "0", "0", threshold.cites)]), decisions)
+                                                  "0", "0", threshold.cites, "計算する日数: 時間に満たないためなし")]),
+                           decisions)
     rule = params.choice(DAY_COUNT[basis], DAY_COUNTS)
     if rule.value == "whole_periods":
-        days, text = span // PERIOD, "whole 24-hour periods only"
+        days, text, text_ja = span // PERIOD, "whole 24-hour periods only", "24時間の倍数である部分に限ります"
         expression = f"⌊{show(hours(span))} ÷ 24⌋"
     else:
-        days, text = -(-span // PERIOD), "each 24-hour period begun counts"
+        days, text, text_ja = -(-span // PERIOD), "each 24-hour period begun counts", "24時間ごとに日数を計算（始まった期間を1日とします）"
         expression = f"⌈{show(hours(span))} ÷ 24⌉"
         decisions += (DECISION_DAY_COUNT,)
-    steps.append(Step(f"days counted ({text})", expression, exact(days), rule.cites))
+    steps.append(Step(f"days counted ({text})", expression, exact(days), rule.cites, f"計算した日数（{text_ja}）"))
     return Computation(days, tuple(steps), decisions)
 
 
@@ -116,10 +117,11 @@ def fee_for_outage_days(params: Params, learned_at: datetime, ended_at: datetime
         listed = ", ".join(when_text(t) for t in starts if (t.year, t.month) == (year, month))
         parts.append(Step(f"{count} counted day(s) starting in {year:04d}-{month:02d} ({listed})",
                           f"{show(fee_a_day)} × {count}", exact(fee_a_day * count),
-                          clause + step.cites))
+                          clause + step.cites, f"{year:04d}-{month:02d} に始まる{count}日分（{listed}）"))
         steps.append(step)
         steps.append(parts[-1])
-    total, total_step = sum_steps(parts, "fee for the counted days, exclusive of tax", clause)
+    total, total_step = sum_steps(parts, "fee for the counted days, exclusive of tax", clause,
+                                  "その日数に対応する料金（税抜）")
     return finish(total, steps + [total_step], params, decisions)
 
 

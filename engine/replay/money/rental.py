@@ -41,11 +41,14 @@ def rental_loss(params: Params, list_price: int, used_from: date, lost_on: date,
     years = whole_years(since, until)
     percent = _band(table.value, years, table.file, table.line)
     owed = Fraction(list_price) * Fraction(percent) / 100
-    steps = [Step("list price, exclusive of tax (given)", "given", exact(list_price), table.cites),
+    steps = [Step("list price, exclusive of tax (given)", "given", exact(list_price), table.cites,
+                  "定価（税抜、記録された額）"),
              Step(f"whole years of use, {since} to {until}", f"{until.year} − {since.year}"
-                  + (" − 1" if years != until.year - since.year else ""), exact(years), table.cites),
+                  + (" − 1" if years != until.year - since.year else ""), exact(years), table.cites,
+                  f"利用期間の年数（{since} から {until} まで）"),
              Step(f"share of the list price for {years} whole year(s) of use: {percent}%",
-                  f"{show(list_price)} × {percent}%", exact(owed), table.cites)]
+                  f"{show(list_price)} × {percent}%", exact(owed), table.cites,
+                  f"利用期間{years}年の場合の定価に対する割合: {percent}%")]
     added = params.get("rental_loss.tax_added")
     if added.value is True:
         rate = tax_rate(tax_rates, until, where)

@@ -37,39 +37,38 @@ def surcharge_of_charges(params: Params, charges: list[Charge], tax_rates: TaxRa
         raise InputError(Finding(where, None, "no evaded charge given", "give at least one charge"))
     multiplier = params.get("surcharge.multiplier")
     cites = multiplier.cites
+    one = len(charges) == 1
     steps: list[Step] = []
     totals, owed = [], []
     for n, (evaded, arose_on) in enumerate(charges, 1):
         evaded = yen(evaded, "evaded", where, positive=True)
         arose_on = day(arose_on, "arose_on", where)
-        what = "the surcharge" if len(charges) == 1 else f"the surcharge on charge {n}"
-        label = "evaded sum" if len(charges) == 1 else f"charge {n}: evaded sum arising on {arose_on}"
+        en, ja = ("", "") if one else (f"charge {n} ({arose_on}): ", f"第{n}の料金（{arose_on}）: ")
         base = evaded * fraction(multiplier.value)
-        steps += [Step(f"{label}, exclusive of consumption tax (given)", "given", exact(evaded), cites),
-                  Step("surcharge before tax" if len(charges) == 1 else f"charge {n}: surcharge before tax",
-                       f"{show(multiplier.value)} × {show(evaded)}", exact(base), cites)]
+        steps += [Step(f"{en}evaded sum, exclusive of consumption tax (given)", "given", exact(evaded), cites,
+                       f"{ja}免れた額（消費税相当額を加算しない額、記録された額）"),
+                  Step(f"{en}surcharge before tax", f"{show(multiplier.value)} × {show(evaded)}", exact(base),
+                       cites, f"{ja}消費税相当額を加算する前の割増金")]
         rate = tax_rate(tax_rates, arose_on, where)
-        total, tax_steps = with_tax(base, rate, arose_on, cites, what)
+        total, tax_steps = with_tax(base, rate, arose_on, cites, "the surcharge" if one else f"the surcharge on charge {n}",
+                                    None if one else f"第{n}の料金に係る割増金")
         steps += tax_steps
         totals.append(total)
-        owed.append(evaded * (100 + rate) / 100)
-    if len(charges) > 1:
+        owed.append((evaded, rate))
+    if not one:
         steps.append(Step("the surcharge of the one evasion, before rounding", " + ".join(show(t) for t in totals),
-                          exact(sum(totals, Fraction(0))), cites))
+                          exact(sum(totals, Fraction(0))), cites, "一の不法な免脱に係る割増金の合計（端数処理前）"))
     result = finish(sum(totals, Fraction(0)), steps, params)
-    return Computation(result.amount, result.steps + _owed_besides(params, charges, owed, cites))
+    return Computation(result.amount, result.steps + _owed_besides(params, owed, cites))
 
 
-def _owed_besides(params: Params, charges: list[Charge], owed: list[Fraction],
-                  cites: tuple[str, ...]) -> tuple[Step, ...]:
+def _owed_besides(params: Params, owed: list[tuple[int, Fraction]], cites: tuple[str, ...]) -> tuple[Step, ...]:
     """The evaded sum with tax at each charge's rate: a separate amount, so rounded on its own."""
     label = "evaded sum owed besides the surcharge, with consumption tax (not in the amount)"
-    if len(charges) == 1:
-        (evaded, _), = charges
-        expression = f"{show(evaded)} × {show(owed[0] * 100 / evaded)}%"
-    else:
-        expression = " + ".join(show(o) for o in owed)
-    total = sum(owed, Fraction(0))
-    first = Step(label, expression, exact(total), cites)
+    label_ja = "割増金のほかに支払う免れた額（消費税相当額を加算、金額には含みません）"
+    total = sum((evaded * (100 + rate) / 100 for evaded, rate in owed), Fraction(0))
+    expression = " + ".join(f"{show(evaded)} × {show(100 + rate)}%" for evaded, rate in owed)
+    first = Step(label, expression, exact(total), cites, label_ja)
     _, rounding = round_yen(total, params)
-    return (first,) + tuple(replace(r, label=f"{label}, {r.label}") for r in rounding)
+    return (first,) + tuple(replace(r, label=f"{label}, {r.label}", label_ja=f"{label_ja}、{r.label_ja}")
+                            for r in rounding)

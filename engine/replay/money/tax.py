@@ -31,14 +31,20 @@ def tax_rate(rates: TaxRates, arose_on: date, where: str) -> Fraction:
         raise InputError(Finding(where, None, str(exc), "check the date the charge arose")) from None
 
 
+WHAT_JA = {"the surcharge": "割増金", "the amount owed": "支払いを要する額"}
+
+
 def with_tax(base: Fraction, rate: Fraction, arose_on: date, cites: tuple[str, ...],
-             what: str) -> tuple[Fraction, list[Step]]:
+             what: str, what_ja: str | None = None) -> tuple[Fraction, list[Step]]:
     """`base` plus consumption tax on it, exact (rounding comes once, on the final amount)."""
     tax = base * rate / 100
     total = base + tax
+    what_ja = what_ja or WHAT_JA.get(what, what)
     return total, [
         Step(f"consumption-tax rate in force on {arose_on}, the day the charge arose ({TAX_SOURCE})",
-             "national law", exact(rate), cites),
-        Step(f"consumption tax on {what}", f"{show(base)} × {show(rate)}%", exact(tax), cites),
-        Step(f"{what} with consumption tax", f"{show(base)} + {show(tax)}", exact(total), cites),
+             "national law", exact(rate), cites, f"料金が生じた日（{arose_on}）の消費税率（{TAX_SOURCE}）"),
+        Step(f"consumption tax on {what}", f"{show(base)} × {show(rate)}%", exact(tax), cites,
+             f"{what_ja}の消費税相当額"),
+        Step(f"{what} with consumption tax", f"{show(base)} + {show(tax)}", exact(total), cites,
+             f"消費税相当額を加算した{what_ja}"),
     ]
