@@ -86,6 +86,10 @@ grounds:
       notice_sent.colour: what colour
       notice_sent.states_reason: whether the reason was stated
       insolvency.known_to_provider: whether the provider knew
+    unknown_ja:
+      notice_sent.colour: 色
+      notice_sent.states_reason: 理由
+      insolvency.known_to_provider: 知ったか
     unrecorded:
       breach.significant_hindrance: not known to hinder
 """

@@ -37,6 +37,8 @@ NARROWED = """  written_notice:
         where: {written: true}
     unknown:
       cancellation.written: whether the notice was written
+    unknown_ja:
+      cancellation.written: 書面か
 """
 
 
@@ -117,6 +119,8 @@ UNSAID = SHARED_HEAD + """  emergency_suspension:
     modality: shall
     summary: s
     requires: r
+    summary_ja: 要約
+    requires_ja: 要件
     cites: {ts-cloudphone: [ts-cloudphone:23.3], abphone: [abphone:23.3]}
     when:
       - fact: suspension_started
@@ -140,6 +144,8 @@ def test_an_optional_field_tested_without_saying_what_unrecorded_means_is_refuse
 def test_unknown_or_unrecorded_says_it(tmp_path: Path, terms: Terms) -> None:
     said = UNSAID + """    unknown:
       suspension_started.emergency: whether it was an emergency
+    unknown_ja:
+      suspension_started.emergency: 緊急か
     unrecorded:
       notice_sent.states_reason: a reason not recorded is not taken as stated
 """
@@ -155,12 +161,16 @@ OVER = SHARED_HEAD + """  too_long:
     modality: shall_not
     summary: s
     requires: r
+    summary_ja: 要約
+    requires_ja: 要件
     cites: {ts-cloudphone: [ts-cloudphone:23.1], abphone: [abphone:23.1]}
     when:
       - fact: suspension_started
         where: {period_months: {gt: {param: suspension.max_months}}}
     unknown:
       suspension_started.period_months: the period
+    unknown_ja:
+      suspension_started.period_months: 期間
 """
 
 
@@ -202,6 +212,8 @@ grounds:
     modality: may
     summary: s
     requires: r
+    summary_ja: 要約
+    requires_ja: 要件
     cites: {smacom: [smacom:17.1.3]}
     when:
       - fact: contractor
@@ -210,6 +222,8 @@ grounds:
         where: {id: $contractor.eid}
     unknown:
       contractor: the kind of contractor
+    unknown_ja:
+      contractor: 契約者の種別
 """
     assert "ground deposit: unknown contractor is compared with by deposit_requested" in messages(tmp_path, terms, text)
 
