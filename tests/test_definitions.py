@@ -112,8 +112,8 @@ def warm(repo: Path, tmp_path: Path, built: Path) -> Path:
 
 def _tamper(entry: Path) -> None:
     """A well-formed entry that says something the rules do not: it must not be believed."""
-    entry.write_text(entry.read_text("utf-8").replace("A deposit required under 第24条 was not made.",
-                                                      "TAMPERED"), "utf-8")
+    entry.write_text(entry.read_text("utf-8").replace(
+        "Registered details changed and the change was not reported promptly.", "TAMPERED"), "utf-8")
 
 
 def _tampered(repo: Path) -> bool:
@@ -175,12 +175,12 @@ def test_an_edit_that_keeps_size_and_modification_time_is_seen(repo: Path, warm:
     path = _suspension_file(repo)
     before = path.stat()
     text = path.read_text("utf-8")
-    edited = text.replace("A deposit required under 第24条 was not made.", "A deposit required under 第24条 was not paid.")
+    edited = text.replace("the change was not reported promptly.", "the change was not reported speedily.")
     assert len(edited.encode()) == len(text.encode())
     path.write_text(edited, "utf-8")
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as cp -p, tar and rsync -t leave it
     _, book = definitions.load(repo)
-    assert any(g.summary == "A deposit required under 第24条 was not paid." for g in book.grounds)
+    assert any(g.summary == "Registered details changed and the change was not reported speedily." for g in book.grounds)
 
 
 @pytest.mark.parametrize("damage", [
