@@ -225,7 +225,7 @@ def test_an_older_store_is_upgraded_in_place(store_url):
     assert listed.exit_code == 0, listed.output
     assert [d["asked_by"] for d in json.loads(listed.stdout)] == ["carol"]
     with open_store(store_url) as store, store.transaction() as conn:
-        assert schema.version(conn) == schema.SCHEMA == "0002"
+        assert schema.version(conn) == schema.SCHEMA == "0003"
         assert sa.inspect(conn).has_table("definitions")
     replay = kiyaku("log", "replay", "00000000", "--db", store_url)
     assert replay.exit_code == 0, replay.output
