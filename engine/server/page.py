@@ -100,7 +100,8 @@ def local(target: str | None) -> str:
 @router.get("/signin")
 def signin_form(request: Request, next: Annotated[str | None, Query(max_length=2000)] = None) -> HTMLResponse:
     lang = language(request)
-    return page(request, "signin.html.j2", lang, next=local(next), message=None)
+    return page(request, "signin.html.j2", lang, next=local(next), message=None,
+                signed_out=bool(request.query_params.get("signed_out")))
 
 
 @router.post("/signin")
@@ -110,7 +111,7 @@ def signin(request: Request, token: Annotated[str, Form(max_length=200)],
     who = auth.by_token(service(request).store, token.strip())
     if who is None or not who.may("read"):
         message = labels.PAGE[lang]["bad_token" if who is None else "no_page"].format(role=who.role if who else "")
-        return page(request, "signin.html.j2", lang, next=local(next), message=message, status=401)
+        return page(request, "signin.html.j2", lang, next=local(next), message=message, signed_out=False, status=401)
     response = RedirectResponse(local(next), status_code=303)
     response.set_cookie(auth.Sessions.COOKIE, request.app.state.sessions.cookie(token_id(token.strip()) or ""),
                         max_age=request.app.state.sessions.seconds, httponly=True, samesite="lax",
