@@ -352,3 +352,16 @@ def test_an_unexpected_fault_is_a_500_problem_without_a_trace(db, keys):
         doc = problem(done, 500)
         assert doc["detail"] == "the server's log has the details" and "ZeroDivision" not in done.text
         assert done.headers["kiyaku-version"]
+
+
+def test_the_server_commands_have_help_and_the_readme_shows_them():
+    from click.testing import CliRunner
+
+    from kiyaku.cli import main
+
+    readme = (ROOT / "README.md").read_text("utf-8")
+    for args in (["serve"], ["token", "create"], ["token", "list"], ["token", "revoke"]):
+        result = CliRunner().invoke(main, [*args, "--help"])
+        assert result.exit_code == 0 and "Example:" in result.output
+        assert f"kiyaku {' '.join(args)} " in readme
+    assert "make serve" in readme and "http://127.0.0.1:8080/" in readme

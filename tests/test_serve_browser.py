@@ -12,6 +12,7 @@ suspend from 2025-07-01; it suspended on 2025-07-03 without the notice 第17条�
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,17 @@ PHONE = {"width": 390, "height": 844}
 CLAUSE = "料金その他の債務（他社接続回線に係るものを含みます。）について、支払期日を経過してもなお支払わないとき"
 
 
+def make_serve() -> list[str]:
+    """The arguments `make serve` gives `kiyaku serve` (the README's one command to start the server)."""
+    recipe = re.search(r"^serve:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text("utf-8"), flags=re.M).group(1)
+    line, = [line for line in recipe.splitlines() if "$(BIN)/kiyaku serve" in line]
+    return line.split("$(BIN)/kiyaku serve", 1)[1].split()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    served = Served("--demo", cwd=tmp_path_factory.mktemp("browser"))
+    assert make_serve() == ["--demo"]
+    served = Served(*make_serve(), cwd=tmp_path_factory.mktemp("browser"))
     yield served
     said = served.stop()
     assert "Traceback" not in said, said

@@ -35,7 +35,7 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(when=text.when, value=text.value, step=text.step_text, if_recorded=text.if_recorded,
+    env.filters.update(when=text.when, step=text.step_text, if_recorded=text.if_recorded,
                        path=lambda part: quote(str(part), safe=""))
     return env
 

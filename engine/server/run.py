@@ -5,6 +5,7 @@ examples and a token of each role."""
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 import sys
 import tempfile
@@ -44,7 +45,14 @@ def serve(settings: Settings, demo: bool = False, say: Callable[[str], None] = l
                 f"try: curl -H 'Authorization: Bearer {roles['agent']}' {url}v1/contracts/SC-2001")
         config = uvicorn.Config(app, lifespan="on", server_header=False, timeout_keep_alive=5,
                                 proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_level="info")
-        uvicorn.Server(config).run(sockets=[listener])
+        # SIGTERM stops it as Ctrl-C does: uvicorn shuts down, raises the signal again, and this
+        # handler turns it into the KeyboardInterrupt below, so that the demonstration store is removed.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        try:
+            uvicorn.Server(config).run(sockets=[listener])
+        except KeyboardInterrupt:  # uvicorn has shut down cleanly, then raises the signal it caught again
+            pass
+        say("kiyaku serve: stopped")
 
 
 def _log_to_stderr() -> None:
