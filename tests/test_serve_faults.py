@@ -40,6 +40,9 @@ def test_postgresql_going_away_is_503_and_the_server_recovers_when_it_is_back(cl
     keys = example_store(url)
     with TestClient(create_app(Settings(db=url, root=ROOT, rate=0)), follow_redirects=False) as client:
         assert client.post("/v1/ask", json=ASK, headers=bearer(keys["agent"])).status_code == 200
+        paid = {"contract": "SC-2001", "time": "2025-07-11", "type": "payment", "invoice": "INV-2025-05", "amount": 6578}
+        stored = client.post("/v1/contracts/SC-2001/events", json={"events": [paid]}, headers=bearer(keys["ingest"]))
+        assert stored.status_code == 201 and stored.json()["new"] == 1
         cluster.halt()
         doc = unavailable(client.post("/v1/ask", json=ASK, headers=bearer(keys["agent"])))
         assert doc["title"] == "The case store is unavailable" and "cannot reach the store" in doc["detail"]
@@ -54,8 +57,11 @@ def test_postgresql_going_away_is_503_and_the_server_recovers_when_it_is_back(cl
         assert client.get("/healthz").status_code == 200
         again = client.post("/v1/ask", json=ASK, headers=bearer(keys["agent"]))
         assert again.status_code == 200 and again.json()["answer"] == "yes"
+        # As of 2025-07-12, after the payment ingested above, the debt is paid: no ground to suspend.
+        later = client.post("/v1/ask", json=ASK | {"at": "2025-07-12"}, headers=bearer(keys["agent"]))
+        assert later.status_code == 200 and later.json()["answer"] == "no"
     with open_store(url) as store:
-        assert len(list(listing(store))) == 2  # the two answers given, and nothing of the one refused
+        assert len(list(listing(store))) == 3  # the answers given, and nothing of the one refused
 
 
 def test_a_sqlite_store_locked_by_another_writer_is_503_until_it_is_released(tmp_path, monkeypatch):
