@@ -66,6 +66,25 @@ def start(db: str) -> tuple[subprocess.Popen, str]:
     sys.exit("kiyaku serve did not start:\n" + "".join(said))
 
 
+def in_process(db: str, cid: str, question: str, at: str, runs: int = 20) -> float:
+    """The median seconds of the same answer in this process, without HTTP or the store: the engine alone."""
+    from kiyaku.answers.ask import QUESTIONS, answer
+    from kiyaku.replay.events import parse_time
+    from kiyaku.replay.judge import Judge
+    from kiyaku.store import open_store
+    from kiyaku.store.events import stream
+
+    with open_store(db) as store:
+        found, _ = stream(store, cid)
+    with Judge(ROOT) as judge:
+        times = []
+        for _ in range(runs + 3):
+            began = time.perf_counter()
+            answer(QUESTIONS[question], judge, found, parse_time(at))
+            times.append(time.perf_counter() - began)
+    return statistics.median(times[3:])
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -133,6 +152,8 @@ def main() -> None:
 
         answer = httpx.post(url + "v1/ask", json=body, headers={"Authorization": f"Bearer {token}"}).json()
         print(f"the answer: {answer['answer']}, citations {answer['citations']}")
+        print(f"the same answer in this process, the engine alone (no HTTP, no store): "
+              f"median {in_process(db, cid, args.question, last) * 1000:.1f} ms; load average {os.getloadavg()[0]:.1f}")
     finally:
         server.terminate()
         server.wait(timeout=30)
