@@ -16,7 +16,7 @@ from kiyaku.asof import AsOf, now
 from kiyaku.replay.events import parse_time
 from kiyaku.server import auth, models, timing
 from kiyaku.server.guard import report_policy
-from kiyaku.server.problems import Problem, invalid
+from kiyaku.server.problems import Problem, forbidden, invalid
 from kiyaku.server.service import Service
 
 ContractPath = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$",
@@ -59,8 +59,7 @@ def allowed(right: str) -> Callable[..., auth.Principal]:
         if who is None:
             raise Problem(401, "The token is not valid", "it is unknown, revoked or mistyped", headers=challenge)
         if not who.may(right):
-            raise Problem(403, f"A token of role {who.role} may not do this",
-                          f"it needs a token of role {' or '.join(auth.WHO_MAY[right])}")
+            raise forbidden(who, right)
         return who
     return check
 
@@ -92,9 +91,9 @@ def ask(body: models.AskRequest, request: Request, who: auth.Principal = Depends
 
 
 @router.get("/contracts/{contract}", summary="A stored contract: its events, and the state it is in",
-            responses={200: {"model": models.Contract}})
-def contract(contract: ContractPath, request: Request, at: AtQuery = None,
-             who: auth.Principal = Depends(allowed("read"))) -> JSON:
+            responses={200: {"model": models.Contract}},
+            dependencies=[Depends(allowed("read"))])
+def contract(contract: ContractPath, request: Request, at: AtQuery = None) -> JSON:
     return JSON(service(request).contract(contract, as_of(at, "query.at")))
 
 
@@ -107,9 +106,9 @@ def rulings(contract: ContractPath, request: Request, at: AtQuery = None,
 
 
 @router.get("/contracts/{contract}/report", summary="The case memo of a stored contract (HTML)",
-            response_class=Response, responses={200: {"content": {"text/html": {}}}})
-def report(contract: ContractPath, request: Request, at: AtQuery = None,
-           who: auth.Principal = Depends(allowed("read"))) -> Response:
+            response_class=Response, responses={200: {"content": {"text/html": {}}}},
+            dependencies=[Depends(allowed("read"))])
+def report(contract: ContractPath, request: Request, at: AtQuery = None) -> Response:
     return memo(service(request).report(contract, as_of(at, "query.at")))
 
 
@@ -121,9 +120,9 @@ def memo(html: str) -> Response:
 
 @router.post("/contracts/{contract}/events", summary="Add events to a contract (validated, all or nothing)",
              status_code=201, responses={200: {"model": models.Ingested, "description": "nothing new: all were stored"},
-                                         201: {"model": models.Ingested, "description": "new events stored"}})
-def events(contract: ContractPath, body: models.IngestRequest, request: Request,
-           who: auth.Principal = Depends(allowed("write"))) -> JSON:
+                                         201: {"model": models.Ingested, "description": "new events stored"}},
+             dependencies=[Depends(allowed("write"))])
+def events(contract: ContractPath, body: models.IngestRequest, request: Request) -> JSON:
     """The events are validated together with the contract's stored ones, by the loader `kiyaku ingest`
     uses, and written in one transaction: a bad event anywhere writes nothing and is named. Events
     stored already are skipped; an event whose id is stored with other content is refused."""
@@ -133,32 +132,35 @@ def events(contract: ContractPath, body: models.IngestRequest, request: Request,
 
 
 @router.get("/terms/{citation}", summary="A provision: its Japanese text and English summary, as in force at `at`",
-            responses={200: {"model": models.Provision}})
+            responses={200: {"model": models.Provision}},
+            dependencies=[Depends(allowed("read"))])
 def term(citation: Annotated[str, Path(max_length=100, pattern=r"^[a-z][a-z0-9-]*:[^\x00-\x1f\x7f/]+$",
                                        description="a citation id, e.g. smacom:17.1.1")],
-         request: Request, at: AtQuery = None, who: auth.Principal = Depends(allowed("read"))) -> JSON:
+         request: Request, at: AtQuery = None) -> JSON:
     return JSON(service(request).term(citation, as_of(at, "query.at")))
 
 
-@router.get("/decisions", summary="The decision log, oldest first", responses={200: {"model": models.Decisions}})
+@router.get("/decisions", summary="The decision log, oldest first", responses={200: {"model": models.Decisions}},
+            dependencies=[Depends(allowed("decisions"))])
 def decisions(request: Request, contract: Annotated[str | None, Query(max_length=200)] = None,
               since: Annotated[str | None, Query(description="only decisions given from this time on")] = None,
-              limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-              who: auth.Principal = Depends(allowed("decisions"))) -> JSON:
+              limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JSON:
     start = as_of(since, "query.since").time if since is not None else None
     found, more = service(request).decisions(contract, start, limit)
     return JSON({"decisions": [d.summary() for d in found], "truncated": more})
 
 
 @router.get("/decisions/{decision}", summary="One decision, as it was given",
-            responses={200: {"model": models.DecisionRecord}})
-def decision(decision: DecisionPath, request: Request, who: auth.Principal = Depends(allowed("decisions"))) -> JSON:
+            responses={200: {"model": models.DecisionRecord}},
+            dependencies=[Depends(allowed("decisions"))])
+def decision(decision: DecisionPath, request: Request) -> JSON:
     return JSON(service(request).decision(decision).as_json())
 
 
 @router.post("/decisions/{decision}/replay", summary="Replay a decision under today's terms and rules",
-             responses={200: {"model": models.Replay}})
-def replay(decision: DecisionPath, request: Request, who: auth.Principal = Depends(allowed("decisions"))) -> JSON:
+             responses={200: {"model": models.Replay}},
+             dependencies=[Depends(allowed("decisions"))])
+def replay(decision: DecisionPath, request: Request) -> JSON:
     """The same answer today or not, and if not, the change of which provisions moved it
     (`kiyaku log replay --format json`)."""
     return JSON(service(request).replay(decision))

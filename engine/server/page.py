@@ -20,7 +20,7 @@ from kiyaku.answers.ask import QUESTIONS
 from kiyaku.answers.phrases import LABELS
 from kiyaku.server import auth, labels
 from kiyaku.server.api import as_of, memo, service
-from kiyaku.server.problems import Problem
+from kiyaku.server.problems import Problem, forbidden
 from kiyaku.store.tokens import token_id
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -58,8 +58,7 @@ def signed_in(request: Request, right: str) -> auth.Principal:
     if who is None:
         raise Problem(401, "Sign in")
     if not who.may(right):
-        raise Problem(403, f"A token of role {who.role} may not do this",
-                      f"it needs a token of role {' or '.join(auth.WHO_MAY[right])}")
+        raise forbidden(who, right)
     return who
 
 
@@ -70,7 +69,7 @@ def checked(request: Request, who: auth.Principal, csrf: str) -> None:
 
 def page(request: Request, template: str, lang: str, who: auth.Principal | None = None, status: int = 200,
          **context: Any) -> HTMLResponse:
-    html = render(template, lang, request=request, who=who, status=status, **context)
+    html = render(template, lang, request=request, who=who, **context)
     response = HTMLResponse(html, status_code=status)
     if request.query_params.get("lang") in labels.LANGS:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="lax",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiyaku.errors import DefinitionError, Finding, KiyakuError
+from kiyaku.server.auth import WHO_MAY, Principal
 from kiyaku.store.connect import Missing, StoreFailure
 
 INLINE = "events"  # the source name of events given in a request body: event n is events:n
@@ -63,6 +64,11 @@ def finding(f: Finding) -> dict[str, Any]:
 
 def _said(f: Finding) -> str:
     return f"event {f.line}: {f.message}" if f.file == INLINE and f.line else str(f)
+
+
+def forbidden(who: Principal, right: str) -> Problem:
+    return Problem(403, f"A token of role {who.role} may not do this",
+                   f"it needs a token of role {' or '.join(WHO_MAY[right])}")
 
 
 def invalid(field: str, message: str, hint: str | None = None) -> Problem:
