@@ -38,3 +38,9 @@ class DefinitionError(KiyakuError):
 
 class InputError(KiyakuError):
     """Events, times or options given to a command are wrong: the fix is in the input."""
+
+
+def quoted(value: object, limit: int = 60) -> str:
+    """A value quoted in a message, cut short: an input value can be megabytes long."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 3]}..."

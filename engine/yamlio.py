@@ -1,4 +1,12 @@
-"""Strict YAML: duplicate keys rejected, dates and yes/no kept as strings, line numbers kept."""
+"""Strict YAML: duplicate keys rejected, dates and yes/no kept as strings, line numbers kept.
+
+Also refused, each with its line: numbers that YAML 1.1 and 1.2 read differently (`0100`, `09`),
+integers beyond 64 bits, keys that are not scalars, nesting deeper than any of our documents, and
+aliases that expand beyond MAX_EXPANDED values (the "billion laughs": a few lines of aliases of
+aliases that a reader walking the document would expand into gigabytes). rules/ share texts and
+notice blocks through aliases; event files, where an alias could only repeat an event unseen,
+allow none (`aliases=False`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,12 @@ from typing import Any
 
 import yaml
 
-from kiyaku.errors import Finding
+from kiyaku.errors import Finding, quoted
+from kiyaku.textio import Unreadable, read_text
+
+INT_BOUND = 1 << 63  # integers a JSON engine and a database column can hold
+MAX_DEPTH = 64  # our deepest document nests about 8 levels
+MAX_EXPANDED = 1_000_000  # values a document holds once its aliases are expanded: ours hold tens of thousands
 
 
 class Mapping(dict):
@@ -35,7 +48,44 @@ class Sequence(list):
 
 
 class _StrictLoader(yaml.SafeLoader):
-    pass
+    aliases = True
+
+    def fetch_flow_collection_start(self, token_class: type) -> None:
+        # The scanner reads a flow collection ahead to its end: refuse deep `[[[[…` before that.
+        if self.flow_level >= MAX_DEPTH:
+            raise Refused(f"nested more than {MAX_DEPTH} levels deep", "flatten the document", self.get_mark())
+        super().fetch_flow_collection_start(token_class)
+
+    def compose_document(self) -> yaml.Node | None:
+        self.depth, self.sizes = 0, {}
+        return super().compose_document()
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        mark = self.peek_event().start_mark
+        if not self.aliases and self.check_event(yaml.AliasEvent):
+            raise Refused(f"an alias (*{self.peek_event().anchor}) is not allowed here: it would repeat a value "
+                          "unseen", "write the event out in full", mark)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise Refused(f"nested more than {MAX_DEPTH} levels deep", "flatten the document", mark)
+        node = super().compose_node(parent, index)
+        self.depth -= 1
+        if id(node) not in self.sizes:
+            self.sizes[id(node)] = 1 + sum(self.sizes[id(child)] for child in _children(node))
+            if self.sizes[id(node)] > MAX_EXPANDED:
+                raise Refused(f"aliases here expand to more than {MAX_EXPANDED:,} values",
+                              "write the values out instead of nesting aliases of aliases", mark)
+        return node
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return node.value if isinstance(node, yaml.SequenceNode) else []
+
+
+class _NoAliasLoader(_StrictLoader):
+    aliases = False
 
 
 # YAML 1.1 would turn `no`, `on`, `2015-01-01` and `1:20` into booleans, dates and sexagesimals;
@@ -51,8 +101,12 @@ for first, pattern, tag in (
 _StrictLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
 
 
-class DuplicateKey(yaml.MarkedYAMLError):
-    pass
+class Refused(yaml.MarkedYAMLError):
+    """Valid YAML that kiyaku does not accept: the problem, a hint, and where."""
+
+    def __init__(self, problem: str, hint: str, mark: yaml.Mark) -> None:
+        super().__init__(None, None, problem, mark)
+        self.hint = hint
 
 
 def _mapping(loader: _StrictLoader, node: yaml.MappingNode) -> Mapping:
@@ -60,13 +114,13 @@ def _mapping(loader: _StrictLoader, node: yaml.MappingNode) -> Mapping:
     out.line = node.start_mark.line + 1
     out.key_lines = {}
     for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise Refused("a key must be a plain value, not a mapping or sequence",
+                          "write `name: value`", key_node.start_mark)
         key = loader.construct_object(key_node, deep=True)
         if key in out:
-            raise DuplicateKey(
-                None, None,
-                f"duplicate key {key!r} (first at line {out.key_lines[key]})",
-                key_node.start_mark,
-            )
+            raise Refused(f"duplicate key {quoted(key)} (first at line {out.key_lines[key]})",
+                          "remove or rename one of the two", key_node.start_mark)
         out[key] = loader.construct_object(value_node, deep=True)
         out.key_lines[key] = key_node.start_mark.line + 1
     return out
@@ -79,6 +133,19 @@ def _sequence(loader: _StrictLoader, node: yaml.SequenceNode) -> Sequence:
     return out
 
 
+def _integer(loader: _StrictLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node)
+    digits = text.lstrip("+-")
+    if len(digits) > 1 and digits.startswith("0"):
+        # YAML 1.1 reads 0100 as octal 64 (and 09 as nothing), YAML 1.2 as 100: never guess.
+        raise Refused(f"{text} has a leading zero, which YAML readers disagree on",
+                      f"write {int(digits)} as a number, or quote it (\"{text}\") as text", node.start_mark)
+    if len(digits) > 19 or abs(int(text)) >= INT_BOUND:
+        raise Refused(f"{quoted(text, 30)} is beyond the 64-bit integers kiyaku reads",
+                      "check the number", node.start_mark)
+    return int(text)
+
+
 def _float_as_text(loader: _StrictLoader, node: yaml.ScalarNode) -> str:
     # Decimals are money and rates: keep their exact digits, never a binary float.
     return loader.construct_scalar(node)
@@ -87,6 +154,7 @@ def _float_as_text(loader: _StrictLoader, node: yaml.ScalarNode) -> str:
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 _StrictLoader.add_constructor("tag:yaml.org,2002:float", _float_as_text)
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _integer)
 
 
 class YamlSyntaxError(Exception):
@@ -95,13 +163,13 @@ class YamlSyntaxError(Exception):
         super().__init__(str(finding))
 
 
-def load_text(text: str, name: str) -> Any:
+def load_text(text: str, name: str, aliases: bool = True) -> Any:
     """Parse strict YAML; raise YamlSyntaxError naming `name` and the line."""
+    loader = _StrictLoader if aliases else _NoAliasLoader
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except DuplicateKey as exc:
-        raise YamlSyntaxError(Finding(name, exc.problem_mark.line + 1, exc.problem,
-                                      "remove or rename one of the two")) from None
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader subclass
+    except Refused as exc:
+        raise YamlSyntaxError(Finding(name, exc.problem_mark.line + 1, exc.problem, exc.hint)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -110,17 +178,16 @@ def load_text(text: str, name: str) -> Any:
                                       "fix the syntax at that line")) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(Finding(name, None, f"invalid YAML: {exc}")) from None
+    except RecursionError:
+        raise YamlSyntaxError(Finding(name, None, f"nested more than {MAX_DEPTH} levels deep",
+                                      "flatten the document")) from None
 
 
-def load_file(path: Path, name: str | None = None) -> Any:
-    """Load a YAML file strictly; a file that is not UTF-8 text is reported, not raised raw."""
+def load_file(path: Path, name: str | None = None, aliases: bool = True) -> Any:
+    """Load a YAML file strictly; a file that cannot be read as UTF-8 text is reported, not raised raw."""
     label = name or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise YamlSyntaxError(Finding(label, None, "not a YAML file: it is not UTF-8 text",
-                                      "terms/ and rules/ hold only YAML")) from None
-    if "\x00" in text:
-        raise YamlSyntaxError(Finding(label, None, "not a YAML file: it contains NUL bytes",
-                                      "terms/ and rules/ hold only YAML")) from None
-    return load_text(text, label)
+        text = read_text(path, label)
+    except Unreadable as exc:
+        raise YamlSyntaxError(exc.finding) from None
+    return load_text(text, label, aliases)

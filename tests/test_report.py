@@ -207,7 +207,7 @@ def test_same_inputs_give_byte_identical_reports_and_a_production_time_only_on_r
 
 
 def test_a_failing_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import kiyaku.report.files as files
+    import kiyaku.output as files
 
     real = files._write
     written: list[Path] = []
@@ -223,8 +223,9 @@ def test_a_failing_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(files, "_write", disk_full_on_third)
     folder = tmp_path / "all"
     code, output = report("--all", *EXAMPLES, "-o", str(folder))
-    assert code == 2 and "cannot write the report: No space left on device" in output
-    assert list(folder.iterdir()) == []  # neither the two reports staged before, nor the half, nor the index
+    assert code == 2 and f"{folder}/" in output and "cannot write: No space left on device" in output
+    assert not folder.exists()  # neither the two reports staged before, nor the half, nor the index
+    assert list(tmp_path.iterdir()) == []  # nor the folder they were staged in
 
     written.clear()
     single = tmp_path / "SC-2001.html"

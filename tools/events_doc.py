@@ -24,6 +24,24 @@ Every event has `contract`, `time` (ISO 8601; without an offset it is Asia/Tokyo
 `id` (needed when another event refers to it) and `note`. The first event of a contract (in time) names its
 `agreement` (`smacom`, `ts-cloudphone`, `abphone`); no later event may name another.
 
+What the loader refuses, each with its file and line (exit status 2), rather than guess:
+- text that is not UTF-8 (a Shift_JIS or UTF-16 export: convert it with `iconv`), NUL bytes, lines over 1 MiB;
+- a key given twice in one event, integers beyond 64 bits, decimals (amounts are whole yen), `NaN`;
+  amounts above 10^15 yen (so that every sum computed from them is an exact integer any output holds);
+- times and dates that are not real (`2025-02-30`, hour 25), or outside the years 1900-9000. Times are
+  `2025-06-01`, `2025-06-01T09:00`, or with seconds and an offset (`Z`, `+09:00`); a time written with
+  an offset is the same instant, and its calendar date is its date in Asia/Tokyo (spec decision 9):
+  a payment at `2025-06-10T16:00Z` is paid on 2025-06-11;
+- ids longer than 200 characters, other texts longer than 10,000, nesting deeper than an event needs;
+- in a contract: two events with the same `id`, a reference (`invoice`, `breach`, `deposit`, `outage`)
+  to no earlier event of that type, an event dated before the event it names (a payment before its
+  invoice), an outage ended (or a breach remedied) twice, a `ground` or `obligation` that is not a
+  provision of the contract's agreement;
+- the same file given twice, and in YAML any alias (`*name`): each would repeat events unseen.
+
+`-` reads the events from standard input: JSON Lines, or a YAML list when the first line does not
+start with `{`.
+
 | type | required | other fields | what it records |
 |---|---|---|---|
 """

@@ -12,12 +12,13 @@ from typing import IO
 
 from wcwidth import wcswidth, wcwidth
 
+from kiyaku.output import escape_controls
+
 NO_START = set("、。，．）」』】〕〉》・ー…：；？！ぁぃぅぇぉっゃゅょァィゥェォッャュョ,.;:!?)]}")
 NO_END = set("（「『【〔〈《([{")
 # A run of narrow characters is one unit (smacom:17.1.1, 2025-07-03T09:00, ¥1,234): never broken.
 UNIT = re.compile(r"\s+|[^\s]")
 ID_OPEN = re.compile(r"^\S*:\S*\.$")  # smacom:tariff-1-5.1. — the item label comes next
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def terminal_width(stream: IO[str]) -> int:
@@ -31,8 +32,9 @@ def terminal_width(stream: IO[str]) -> int:
 
 
 def visible(text: str) -> str:
-    """Control characters from the data shown as escapes, so that they cannot move the cursor."""
-    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Control and bidirectional characters from the data shown as escapes (kiyaku.output's one way),
+    so that they can neither move the cursor nor reorder what the agent reads."""
+    return escape_controls(text)
 
 
 def columns(text: str) -> int:

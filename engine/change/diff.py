@@ -168,7 +168,8 @@ class Input:
 
 def inputs(base: Path, scenarios: list[Path], streams: list[Path], errors: list[Finding]) -> list[Input]:
     """Every scenario case under `scenarios` and every event file under `streams`."""
-    from kiyaku.yamlio import YamlSyntaxError, load_file
+    from kiyaku.replay.events import file_records
+    from kiyaku.textio import STDIN, name_of
 
     out: list[Input] = []
     for path in yaml_files(p for p in scenarios if p.exists()):
@@ -184,24 +185,16 @@ def inputs(base: Path, scenarios: list[Path], streams: list[Path], errors: list[
     for p in streams:
         if p.is_dir():
             files += sorted(f for f in p.rglob("*") if f.suffix in (".jsonl", ".yaml", ".yml") and f.is_file())
-        elif p.exists():
-            files.append(p)
+        elif p.exists() or p.is_symlink() or str(p) == STDIN:
+            files.append(p)  # reading it says what is wrong with it
         else:
             errors.append(Finding(str(p), None, "no such events file"))
     for path in files:
-        name = display_path(path, base)
+        name = name_of(path) if str(path) == STDIN else display_path(path, base)
         try:
-            if path.suffix == ".jsonl":
-                events = tuple((n, json.loads(line)) for n, line in
-                               enumerate(path.read_text("utf-8").splitlines(), 1) if line.strip())
-            else:
-                doc = load_file(path, name)
-                if not isinstance(doc, list):
-                    raise ValueError("an events YAML file holds a list of events")
-                events = tuple(zip(doc.item_lines, doc))
-        except (ValueError, YamlSyntaxError, OSError) as exc:
-            message = exc.finding.message if isinstance(exc, YamlSyntaxError) else str(exc)
-            errors.append(Finding(name, None, f"cannot read events: {message}"))
+            events = tuple((line, raw) for _, line, raw in file_records([path])([], False))
+        except InputError as exc:
+            errors.extend(Finding(name, f.line, f"cannot read events: {f.message}", f.hint) for f in exc.findings)
             continue
         if events:
             out.append(Input(name, name, None, None, Batch(name, events, None)))

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from kiyaku.errors import DefinitionError, Finding
+from kiyaku.errors import DefinitionError, Finding, KiyakuError
 from kiyaku.paths import yaml_files
 from kiyaku.yamlio import YamlSyntaxError, load_text
 
@@ -119,26 +119,25 @@ def default_paths(root: Path) -> list[Path]:
 def format_files(paths: Iterable[Path], check: bool = False, label=str, diff: bool = False) -> Outcome:
     """Lay out every YAML file under `paths`; with `check`, only say which files would change; with
     `diff`, write nothing and give the change of each file as a unified diff."""
-    from kiyaku.change.scenarios import write_atomically
+    from kiyaku.output import write_files
+    from kiyaku.textio import Unreadable, read_text
 
     outcome = Outcome([], [])
     for path in yaml_files(paths):
         name = label(path)
         try:
-            text = path.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            outcome.errors.append(Finding(name, None, f"cannot read: {exc}"))
-            continue
-        try:
+            text = read_text(path, name)
             result = format_text(text, name)
-        except DefinitionError as exc:
-            outcome.errors.extend(exc.findings)
-            continue
-        if result != text:
+            if result == text:
+                continue
+            if not (check or diff):
+                write_files({path: result})
             outcome.changed.append(path)
             if diff:
                 outcome.diffs.append("".join(difflib.unified_diff(
                     text.splitlines(keepends=True), result.splitlines(keepends=True), f"a/{name}", f"b/{name}")))
-            if not (check or diff):
-                write_atomically(path, result)
+        except Unreadable as exc:
+            outcome.errors.append(exc.finding)
+        except KiyakuError as exc:
+            outcome.errors.extend(exc.findings)
     return outcome

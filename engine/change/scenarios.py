@@ -16,16 +16,15 @@ a ground considered but not met is `outcome: not_grounds`. `at` compares instant
 offset is Asia/Tokyo); `period` and `notice` compare only the keys written; `missing` as a string
 must occur in one of the ruling's missing facts, as a list it must equal them.
 
-Cases are evaluated in batches (one `evaluate` call per distinct as-of time, each case's contracts
-renamed apart), then every error, note and event reference is mapped back to the scenario file.
+Cases are evaluated in batches (one evaluation per distinct as-of time, each case's contracts renamed
+apart), each event read where it is written in the scenario file, so that every error, note and
+event reference names the scenario file and line.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -109,7 +108,7 @@ def display_path(path: Path, base: Path | None = None) -> str:
 
 def load_suite(path: Path, name: str | None = None) -> Suite:
     """Read and check one scenario file; DefinitionError with file:line for every problem found."""
-    from kiyaku.replay.events import parse_time
+    from kiyaku.times import TIME_HINT, read_time
 
     label = name or display_path(path)
     try:
@@ -132,13 +131,17 @@ def load_suite(path: Path, name: str | None = None) -> Suite:
         first.setdefault(raw["name"], line)
         as_of = None
         if "as_of" in raw:
-            as_of = parse_time(raw["as_of"])
-            if as_of is None:
-                findings.append(Finding(label, raw.line_of("as_of"), f"as_of {raw['as_of']!r} is not an ISO "
-                                        "8601 time", "write YYYY-MM-DD or YYYY-MM-DDTHH:MM (Asia/Tokyo)"))
+            try:
+                as_of = read_time(raw["as_of"])
+            except ValueError as exc:
+                findings.append(Finding(label, raw.line_of("as_of"), f"as_of: {exc}", TIME_HINT))
         expect = []
         for j, e in enumerate(raw["expect"]):
             eline = raw["expect"].item_lines[j]
+            try:
+                read_time(e["at"]) if isinstance(e.get("at"), str) else None
+            except ValueError as exc:
+                findings.append(Finding(label, e.line_of("at"), f"at: {exc}", TIME_HINT))
             select = {k: e[k] for k in SELECTORS if k in e}
             if not {"ground", "kind", "citation"} & set(select):
                 findings.append(Finding(label, eline, "an expectation names no ruling",
@@ -224,42 +227,36 @@ def _prefix(i: int) -> str:
 
 def _run_group(root: Path, batches: list[Batch], results: list[BatchResult], members: list[int],
                as_of: datetime | None) -> None:
-    from kiyaku.replay.judge import evaluate
+    """Evaluate the member batches together, each batch's contracts renamed apart (`#i:`), every event
+    at its own file and line; then give each batch back its own rulings, errors and notes."""
+    from kiyaku.replay.events import located_records
+    from kiyaku.replay.judge import evaluate_records
 
-    owner: dict[int, tuple[int, int]] = {}  # line in the temporary file -> (batch, line in its file)
-    lines: list[str] = []
+    owner: dict[tuple[str, int], int] = {}
+    records = []
     for i in members:
         for line, raw in batches[i].events:
-            event = dict(raw)
-            if isinstance(event.get("contract"), str):
+            event = dict(raw) if isinstance(raw, dict) else raw
+            if isinstance(event, dict) and isinstance(event.get("contract"), str):
                 event["contract"] = _prefix(i) + event["contract"]
-            lines.append(json.dumps(event, ensure_ascii=False))
-            owner[len(lines)] = (i, line)
-    with tempfile.TemporaryDirectory(prefix="kiyaku-") as tmp:
-        path = Path(tmp) / "events.jsonl"
-        path.write_text("\n".join(lines) + "\n", "utf-8")
-        result = evaluate(root, [path], as_of, keep_going=True)
-    tmp_ref = re.compile(re.escape(str(path)) + r":(\d+)|@events\.jsonl:(\d+)")
+            records.append((batches[i].file, line, event))
+            owner[(batches[i].file, line)] = i
+    result = evaluate_records(root, located_records(records), as_of, keep_going=True)
 
-    def relocate(i: int, text: str) -> str:
-        def sub(m: re.Match) -> str:
-            n = int(m.group(1) or m.group(2))
-            b, line = owner.get(n, (i, n))
-            return (f"{batches[b].file}:{line}" if m.group(1) else f"@{Path(batches[b].file).name}:{line}")
-        return tmp_ref.sub(sub, text).replace(_prefix(i), "")
+    def own(i: int, text: str) -> str:
+        return text.replace(_prefix(i), "")
 
     for finding in result.errors:
-        i, line = owner.get(finding.line or 0, (members[0], finding.line))
-        results[i].errors.append(Finding(batches[i].file, line, relocate(i, finding.message),
-                                         relocate(i, finding.hint) if finding.hint else None))
+        i = owner.get((finding.file, finding.line or 0), members[0])
+        results[i].errors.append(Finding(finding.file, finding.line, own(i, finding.message),
+                                         own(i, finding.hint) if finding.hint else None))
     for note in result.notes:
         m = re.search(r"#(\d+):", note)
         i = int(m.group(1)) if m and int(m.group(1)) in members else members[0]
-        results[i].notes.append(relocate(i, note))
+        results[i].notes.append(own(i, note))
     for ruling in result.rulings:
-        m = re.match(r"#(\d+):", ruling["contract"])
-        i = int(m.group(1))
-        results[i].rulings.append(_walk(ruling, lambda s, i=i: relocate(i, s)))
+        i = int(re.match(r"#(\d+):", ruling["contract"]).group(1))
+        results[i].rulings.append(_walk(ruling, lambda s, i=i: own(i, s)))
 
 
 def _walk(value: Any, fix) -> Any:
@@ -361,7 +358,7 @@ def _context(exp: Expectation, rulings: list[dict[str, Any]]) -> list[str]:
 
 def same(key: str, want: Any, got: Any) -> bool:
     """Does `got` meet `want`, under the comparison each field uses."""
-    from kiyaku.replay.events import parse_time
+    from kiyaku.times import parse_time
 
     if key == "at" and isinstance(want, str) and isinstance(got, str):
         w, g = parse_time(want), parse_time(got)
@@ -476,22 +473,6 @@ def _num(value: float | int) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 __all__ = ["Batch", "BatchResult", "Case", "CaseResult", "Expectation", "Failure", "Suite", "check",
            "evaluate_batches", "junit_xml", "load_suite", "render", "run_cases", "select",
-           "tally", "write_atomically"]
+           "tally"]

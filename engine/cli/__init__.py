@@ -10,13 +10,15 @@ from importlib import import_module
 
 import click
 
+from kiyaku.cli.common import Kiyaku
+
 # Command name -> the module of kiyaku.cli that defines it (as `command`).
 COMMANDS = {"ask": "ask", "check": "check", "diff": "diff", "evaluate": "evaluate", "fmt": "fmt",
             "ingest": "ingest", "log": "log", "report": "report", "serve": "serve", "terms": "terms", "test": "test",
             "token": "token"}
 
 
-class _Lazy(click.Group):
+class _Lazy(Kiyaku):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 

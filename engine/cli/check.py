@@ -32,6 +32,7 @@ def command(strict: bool, fmt: str, root: Path | None) -> None:
       kiyaku check --format json
     """
     from kiyaku.change.lint import lint
+    from kiyaku.definitions import rules_folder
     from kiyaku.errors import DefinitionError
     from kiyaku.rules.loader import load_rules
     from kiyaku.terms import load_terms
@@ -40,9 +41,9 @@ def command(strict: bool, fmt: str, root: Path | None) -> None:
     errors, warnings = [], []
     with reported():  # a DefinitionError is the check's own finding; any other error is reported as usual
         try:
+            rules = rules_folder(found.path)
             terms = load_terms(found.path / "terms")
-            if (found.path / "rules").is_dir():
-                warnings = lint(found.path, terms, load_rules(found.path / "rules", terms))
+            warnings = lint(found.path, terms, load_rules(rules, terms))
         except DefinitionError as exc:
             errors = exc.findings
     failed = bool(errors) or (strict and bool(warnings))

@@ -13,8 +13,8 @@ from kiyaku.cli.common import repo_root, reported, root_option
 @click.command("diff")
 @click.argument("base", required=False)
 @click.argument("head", required=False)
-@click.option("--events", "events", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Also evaluate these event files (repeatable).")
+@click.option("--events", "events", multiple=True, type=click.Path(exists=True, allow_dash=True, path_type=Path),
+              help="Also evaluate these event files (repeatable; - reads standard input).")
 @click.option("--scenarios", "scenarios", multiple=True, type=click.Path(path_type=Path),
               help="Scenario files or folders to evaluate (default: tests/scenarios of HEAD).")
 @click.option("--examples", "examples", multiple=True, type=click.Path(path_type=Path),

@@ -48,7 +48,7 @@ def command(events: tuple[Path, ...], at: str | None, contract: str | None, fmt:
     result = Result([])
     # Output is spooled and only printed once every contract is done: a bad event found late
     # leaves nothing half-written on stdout.
-    with tempfile.SpooledTemporaryFile(max_size=1 << 23, mode="w+", encoding="utf-8") as spool:
+    with tempfile.SpooledTemporaryFile(max_size=1 << 23, mode="w+", encoding="utf-8", newline="") as spool:
         with reported(), _source(events, db, contract) as source:
             chunks = each_contract(repo_root(root), list(events), result, when, contract, keep_going, source)
             write(spool, chunks, fmt, lambda: result.notes)

@@ -9,9 +9,6 @@ import click
 
 from kiyaku.cli.common import db_option, reported, store_name
 
-STDIN = "<stdin>"
-
-
 @click.command("ingest")
 @click.argument("events", nargs=-1, required=True)
 @db_option
@@ -46,29 +43,7 @@ def command(events: tuple[str, ...], db: str | None) -> None:
 
 
 def _records(given: list[str]):
-    """The records of the files given, and of standard input at its place among them (read once)."""
-    from kiyaku.replay.events import dict_records, file_records
+    """The records of the files given, standard input (`-`) among them: read by the one loader."""
+    from kiyaku.replay.events import file_records
 
-    if given.count("-") > 1:
-        raise click.UsageError("- (standard input) can be given once")
-    sources = [_stdin() if name == "-" else file_records([Path(name)]) for name in given]
-    return lambda errors, keep_going: (r for source in sources for r in source(errors, keep_going))
-
-
-def _stdin():
-    """Standard input's JSON Lines, held in memory so that they can be read twice."""
-    import json
-
-    from kiyaku.errors import Finding, InputError
-    from kiyaku.replay.events import Record
-
-    records: list[Record] = []
-    for n, line in enumerate(sys.stdin, 1):
-        if not line.strip():
-            continue
-        try:
-            records.append((STDIN, n, json.loads(line)))
-        except json.JSONDecodeError as exc:
-            raise InputError(Finding(STDIN, n, f"not valid JSON: {exc.msg} (column {exc.colno})",
-                                     "JSON Lines: one event object per line")) from None
-    return lambda errors, keep_going: iter(records)
+    return file_records([Path(name) for name in given])

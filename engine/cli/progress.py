@@ -16,6 +16,8 @@ def progress(items: Iterable[T], *, desc: str, unit: str, total: int | None = No
         return
     from tqdm import tqdm
 
-    with tqdm(items, desc=desc, unit=f" {unit}", total=total, file=sys.stderr, leave=False, delay=2.0,
+    # The bar draws with control characters, which the command's guarded stderr would show escaped.
+    raw = getattr(sys.stderr, "stream", sys.stderr)
+    with tqdm(items, desc=desc, unit=f" {unit}", total=total, file=raw, leave=False, delay=2.0,
               dynamic_ncols=True) as bar:
         yield from bar

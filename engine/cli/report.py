@@ -14,6 +14,7 @@ from kiyaku.cli.common import (TOKYO, AsOf, Root, as_of, at_option, db_option, l
 from kiyaku.cli.progress import progress
 
 SUFFIXES = {".html": "html", ".htm": "html", ".pdf": "pdf", ".md": "md", ".markdown": "md"}
+STDOUT = "-"
 
 
 @click.command("report")
@@ -23,7 +24,8 @@ SUFFIXES = {".html": "html", ".htm": "html", ".pdf": "pdf", ".md": "md", ".markd
               help="One report per contract, and an index page (index.html for PDFs), into the folder -o names.")
 @at_option()
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="The report file (.html, .pdf or .md), or with --all the folder to write into.")
+              help="The report file (.html, .pdf or .md; - for standard output, Markdown unless --format "
+                   "says otherwise), or with --all the folder to write into.")
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf", "md"]), default=None,
               help="Output format (default: from -o's extension; html with --all). pdf prints the HTML memo "
                    "to A4 through headless Chromium ($CHROMIUM, or chromium on the PATH).")
@@ -45,14 +47,18 @@ def command(events: tuple[Path, ...], contract: str | None, every: bool, at: str
       kiyaku report examples/*/*.jsonl --contract TS-1001 --at 2025-07-10 -o TS-1001.pdf
       kiyaku report --all examples/*/*.jsonl -o reports-out/
       kiyaku report --db kiyaku.db --contract SC-2001 -o SC-2001.html
+      kiyaku report examples/smacom/*.jsonl --contract SC-2001 -o - | less
     """
     if every and contract:
         raise click.UsageError("give either --contract ID or --all, not both")
     if events and db:
         raise click.UsageError("give EVENTS files or --db, not both")
+    if every and str(output) == STDOUT:
+        raise click.BadParameter("with --all, -o names the folder to write into; - (standard output) takes one report",
+                                 param_hint="-o")
     when = as_of(at)
     stamp = _produced_at(produced_at)
-    fmt = fmt or ("html" if every else _format_of(output))
+    fmt = fmt or ("html" if every else "md" if str(output) == STDOUT else _format_of(output))
     found = locate(root)
     with reported():
         streams, inputs = _source(list(events), db, None if every else contract)
@@ -85,25 +91,35 @@ def _source(events: list[Path], db: str | None, contract: str | None) -> tuple[d
 def _write_one(found: Root, streams: dict, inputs: Callable, when: AsOf, stamp: datetime | None,
                contract: str | None, output: Path, fmt: str) -> None:
     from kiyaku import report
+    from kiyaku.output import write_files
 
-    if not output.parent.is_dir():
+    to_stdout = str(output) == STDOUT
+    if not to_stdout and not output.parent.is_dir():
         raise click.BadParameter(f"folder {output.parent} does not exist", param_hint="-o")
     contract = contract or _only_contract(streams)
     case, = report.each_case(found.path, streams, inputs, when.time, contract, stamp, found)
     _echo_notes([case])
-    report.write_all({output: report.render_case(found.path, case, fmt)})
+    content = report.render_case(found.path, case, fmt)
+    if to_stdout:
+        click.echo(content, nl=False)
+        return
+    write_files({output: content})
     click.echo(f"wrote {output}", err=True)
 
 
 def _write_every(found: Root, streams: dict, inputs: Callable, when: AsOf, stamp: datetime | None,
                  output: Path, fmt: str) -> None:
     from kiyaku import report
+    from kiyaku.output import write_files
 
     if output.exists() and not output.is_dir():
         raise click.BadParameter(f"{output} is a file; with --all, -o names a folder", param_hint="-o")
+    if not output.parent.is_dir():
+        raise click.BadParameter(f"folder {output.parent} does not exist", param_hint="-o")
     names = report.file_names(list(streams), fmt)
     cases = []
-    # Everything is rendered before anything is written, so a template error writes nothing.
+    # Everything is rendered before anything is written, so a template error writes nothing; a new
+    # folder appears only once every report in it is written.
     files: dict[Path, str | bytes] = {}
     for case in progress(report.each_case(found.path, streams, inputs, when.time, None, stamp, found),
                          desc="reports", unit="contract", total=len(streams)):
@@ -112,8 +128,7 @@ def _write_every(found: Root, streams: dict, inputs: Callable, when: AsOf, stamp
     _echo_notes(cases)
     index = report.index_name(fmt)
     files[output / index] = report.render_index(found.path, cases, names, fmt)
-    output.mkdir(parents=True, exist_ok=True)
-    report.write_all(files)
+    write_files(files, folder=output)
     click.echo(f"wrote {len(cases)} report(s) and {index} to {output}", err=True)
 
 

@@ -36,14 +36,16 @@ def command(paths: tuple[Path, ...], junit: Path | None, match: str | None, verb
       kiyaku test tests/scenarios/suspension.yaml -k smacom --junit build/scenarios.xml
       kiyaku test --format json
     """
-    from kiyaku.change.scenarios import junit_xml, run_cases, write_atomically
+    from kiyaku.change.scenarios import junit_xml, run_cases
+    from kiyaku.output import write_files
 
     found = locate(root)
     cases, broken = _load(found.path, paths, match)
     with reported():
         results = run_cases(found.path, cases) if cases else []
     if junit is not None:
-        write_atomically(junit, junit_xml(results, broken))
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        write_files({junit: junit_xml(results, broken)})
     failed = bool(broken) or any(r.status != "pass" for r in results) or not results
     if fmt == "json":
         _print_json(found, results, broken, failed)

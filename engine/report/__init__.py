@@ -1,7 +1,7 @@
 """Case reports for the legal team: one contract's rulings as a memo, in HTML, PDF or Markdown.
 
     cases = build(root, [Path("examples/smacom/x.jsonl")], contract="SC-2001")
-    write_all({Path("SC-2001.html"): render_case(root, cases[0], "html")})
+    kiyaku.output.write_files({Path("SC-2001.html"): render_case(root, cases[0], "html")})
 """
 
 from __future__ import annotations
@@ -13,20 +13,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from kiyaku.errors import Finding, InputError
+from kiyaku.errors import Finding, InputError, quoted
 from kiyaku.paths import Root, version
 from kiyaku.replay.events import Stream
 from kiyaku.report.case import Case, build_case
-from kiyaku.report.files import write_all
 from kiyaku.report.pdf import print_pdf
-from kiyaku.report.provenance import InputFile, Provenance, file_sha256, tree_sha256
+from kiyaku.report.provenance import InputFile, Provenance, tree_sha256
 from kiyaku.report.render import FORMATS, render
+from kiyaku.textio import digest, name_of
 
 if TYPE_CHECKING:
     from kiyaku.replay.judge import Judge
 
 __all__ = ["FORMATS", "Case", "build", "build_case", "contracts", "each_case", "file_inputs", "file_names",
-           "index_name", "render_case", "render_index", "write_all"]
+           "index_name", "render_case", "render_index"]
 
 Inputs = Callable[[Stream], tuple[InputFile, ...]]  # the inputs a contract's events came from
 
@@ -61,7 +61,7 @@ def each_case(root: Path, streams: dict[str, Stream], inputs: Inputs, as_of: dat
     from kiyaku.replay.judge import Judge, notes
 
     if contract is not None and contract not in streams:
-        raise InputError(Finding("--contract", None, f"no events for contract {contract!r} in the input given",
+        raise InputError(Finding("--contract", None, f"no events for contract {quoted(contract)} in the input given",
                                  f"contracts in the input: {', '.join(streams) or 'none'}"))
     digests = digests or (tree_sha256(root, "terms"), tree_sha256(root, "rules"))
     origin = origin or Root(root, "--root")
@@ -79,7 +79,7 @@ def each_case(root: Path, streams: dict[str, Stream], inputs: Inputs, as_of: dat
 def file_inputs(paths: list[Path], stream: Stream) -> tuple[InputFile, ...]:
     """Of the events files given, those holding the contract's events, with digests and counts."""
     per_file = Counter(e.file for e in stream.events)
-    return tuple(InputFile(str(p), file_sha256(p), per_file[str(p)]) for p in paths if per_file[str(p)])
+    return tuple(InputFile(name_of(p), digest(p), per_file[name_of(p)]) for p in paths if per_file[name_of(p)])
 
 
 def render_case(root: Path, case: Case, fmt: str) -> str | bytes:

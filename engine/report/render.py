@@ -11,6 +11,7 @@ import jinja2
 from markupsafe import Markup
 
 from kiyaku.errors import DefinitionError, Finding
+from kiyaku.output import escape_controls
 
 FORMATS = ("html", "md")
 TEMPLATES = ("case", "index")
@@ -18,6 +19,8 @@ TEMPLATES = ("case", "index")
 _MD_SPECIAL = re.compile(r"([\\`*\[\]<>|#&!~])")
 # An underscore between letters (may_suspend) is never emphasis in CommonMark; elsewhere it can be.
 _MD_UNDERSCORE = re.compile(r"(?<!\w)_|_(?!\w)")
+# Schemes that run code when a lenient renderer makes a link of them: their colon is escaped too.
+_MD_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data):")
 
 
 def template_folder(root: Path) -> Path:
@@ -35,12 +38,18 @@ def md_escape(value: Any) -> str:
     """Text shown literally in Markdown, whatever characters the events carry; one line."""
     if isinstance(value, Markup):
         return str(value)
-    text = " ".join(str(value).splitlines())
-    return _MD_UNDERSCORE.sub(r"\\_", _MD_SPECIAL.sub(r"\\\1", text))
+    text = escape_controls(" ".join(str(value).splitlines()))
+    return _MD_SCHEME.sub(r"\1\\:", _MD_UNDERSCORE.sub(r"\\_", _MD_SPECIAL.sub(r"\\\1", text)))
 
 
 def md_finalize(value: Any) -> Markup:
     return value if isinstance(value, Markup) else Markup(md_escape(value))
+
+
+def html_finalize(value: Any) -> Any:
+    """Event text in HTML: autoescape keeps markup out; control and bidirectional characters, which
+    would reorder or hide what a reader sees, are shown as \\uXXXX."""
+    return escape_controls(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
 def md_quote(value: Any) -> Markup:
@@ -61,7 +70,7 @@ def environment(folder: Path, fmt: str) -> jinja2.Environment:
                   keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     if fmt == "html":
         # Autoescape: event text (notes, ids) is data, never markup.
-        env = jinja2.Environment(autoescape=True, **common)
+        env = jinja2.Environment(autoescape=True, finalize=html_finalize, **common)
     else:
         # Markdown has no escaping of its own: finalize escapes every {{ value }} for Markdown, and
         # autoescape (which then leaves that Markup alone) makes macros return Markup, not text to escape.

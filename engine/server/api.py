@@ -13,11 +13,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from kiyaku.asof import AsOf, now
-from kiyaku.replay.events import parse_time
 from kiyaku.server import auth, models, timing
 from kiyaku.server.guard import report_policy
 from kiyaku.server.problems import Problem, forbidden, invalid
 from kiyaku.server.service import Service
+from kiyaku.times import TIME_HINT, read_time
 
 ContractPath = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$",
                                    description="the contract id")]
@@ -68,10 +68,10 @@ def as_of(value: str | None, field: str) -> AsOf:
     """`at` as given (ISO 8601, Asia/Tokyo unless an offset is given), or now."""
     if value is None:
         return now()
-    when = parse_time(value)
-    if when is None:
-        raise invalid(field, f"{value!r} is not an ISO 8601 time", "write YYYY-MM-DD or YYYY-MM-DDTHH:MM")
-    return AsOf(when, given=True)
+    try:
+        return AsOf(read_time(value), given=True)
+    except ValueError as exc:
+        raise invalid(field, str(exc), TIME_HINT) from None
 
 
 @router.post("/ask", summary="Ask a support agent's question about one contract",

@@ -202,15 +202,13 @@ def _stored(store: Store, conn: sa.Connection | None, contract: str) -> list[tup
 
 def _check_contract(store: Store, conn: sa.Connection | None, contract: str | None, given: list[Record],
                     known: bool, spool: Any, done: Ingested) -> None:
-    """Validate a contract's stored and new events together (references, agreement) by the loader,
-    then spool the new ones; an identity stored with other content is refused."""
+    """Validate the contract as it will stand, its stored and new events together (references,
+    agreement, ids), by the loader, then spool the new ones; an identity stored with other content
+    is refused, one stored with the same content is already there."""
     stored = _stored(store, conn, contract) if known else []
-    found = list(streams_of(listed([r for r, _, _ in stored] + given), []))
-    if not known:
-        done.new_contracts += 1
-        spool.write(orjson.dumps(["c", contract, found[0].agreement]) + b"\n")
     seen = {key: (d, r) for r, key, d in stored}
     occurrences: dict[str, int] = {}
+    new: list[tuple[Record, str, str]] = []
     for record in given:
         source, line, raw = record
         d = digest(raw)
@@ -228,6 +226,12 @@ def _check_contract(store: Store, conn: sa.Connection | None, contract: str | No
                                          "events are never changed: record a correction as a new event with its own id"))
             continue
         seen[key] = (d, record)
+        new.append((record, key, d))
+    found = list(streams_of(listed([r for r, _, _ in stored] + [r for r, _, _ in new]), []))
+    if not known:
+        done.new_contracts += 1
+        spool.write(orjson.dumps(["c", contract, found[0].agreement]) + b"\n")
+    for (source, line, raw), key, d in new:
         done.new += 1
         spool.write(orjson.dumps(["e", contract, key, raw["type"], d, orjson.dumps(raw).decode(), source, line]) + b"\n")
 

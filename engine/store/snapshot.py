@@ -38,9 +38,11 @@ def unpacked(archive: bytes, name: str) -> Iterator[tuple[Path, bool]]:
     """A folder holding the archive's terms/ and rules/, and whether it is kept: under the cache as
     snapshots/NAME (so that the decisions given under the same terms have them parsed once, by
     the definitions cache), or when the cache cannot be written a temporary folder, removed afterwards."""
-    from kiyaku.definitions import cache_dir
+    from kiyaku.definitions import private_cache_dir
 
-    kept = _kept(archive, cache_dir() / "snapshots" / name)
+    # Kept only where no one else could have put other terms under this name.
+    cache = private_cache_dir()
+    kept = _kept(archive, cache / "snapshots" / name) if cache is not None else None
     if kept is not None:
         yield kept, True
         return

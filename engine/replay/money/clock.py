@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 from fractions import Fraction
-from zoneinfo import ZoneInfo
 
 from kiyaku.errors import Finding, InputError
+from kiyaku.times import TOKYO
 
-# Spec "Time": a date-time without an offset is read in Asia/Tokyo, and so are calendar days.
-TOKYO = ZoneInfo("Asia/Tokyo")
+# Spec "Time": a date-time without an offset is read in Asia/Tokyo (TOKYO), and so are calendar days.
 HOUR = timedelta(hours=1)
 
 

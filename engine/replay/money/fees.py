@@ -45,6 +45,9 @@ def price_table_fee(params: Params, lines: Mapping[str, int], kind: str = "month
     not in the corpus: give their stated fee, in yen, to the calculators instead.
     """
     where = "money.price_table_fee"
+    if "price_table" not in params:  # the input asks for a table this agreement's corpus does not hold
+        raise InputError(Finding(where, None, f"{params.agreement} has no price table in the corpus in force on "
+                                 f"{params.on}", "give the fee_set's monthly_fee in yen instead of items"))
     table = {row["code"]: row for row in params.get("price_table").value}
     if kind not in PRICE_KINDS:
         raise InputError(Finding(where, None, f"kind {kind!r} is not a kind of price",

@@ -54,6 +54,9 @@ class Params:
         return Params(self.agreement, self.on, {**self._entries, **_cited(values, "given values")},
                       self._file)
 
+    def __contains__(self, name: str) -> bool:
+        return name in self._entries
+
     def get(self, name: str) -> Cited:
         """The parameter `name`; DefinitionError when the agreement has no value for it then."""
         try:
