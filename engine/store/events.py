@@ -205,6 +205,9 @@ def _check_contract(store: Store, conn: sa.Connection | None, contract: str | No
     """Validate the contract as it will stand, its stored and new events together (references,
     agreement, ids), by the loader, then spool the new ones; an identity stored with other content
     is refused, one stored with the same content is already there."""
+    if contract is None:
+        # Events that name no contract (or are not even objects): the loader says what is wrong with them.
+        list(streams_of(listed(given), []))
     stored = _stored(store, conn, contract) if known else []
     seen = {key: (d, r) for r, key, d in stored}
     occurrences: dict[str, int] = {}
