@@ -48,10 +48,10 @@ class _App(FastAPI):
         return Guard(super().build_middleware_stack(), **self.guard)
 
 
-def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
-    """The application over `settings.db` (or the `service` given). It holds the store and the engine
-    until the server stops (the application's lifespan) and closes them then."""
-    service = service or Service(settings)
+def create_app(settings: Settings) -> FastAPI:
+    """The application over `settings.db`. It holds the store and the engine until the server stops
+    (the application's lifespan) and closes them then."""
+    service = Service(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

@@ -26,7 +26,7 @@ from kiyaku.server.auth import Principal
 from kiyaku.server.engine import Engine
 from kiyaku.server.problems import INLINE
 from kiyaku.server.settings import Settings
-from kiyaku.store import DEFAULT, Store, decisions, open_store
+from kiyaku.store import DEFAULT, decisions, open_store
 from kiyaku.store import events as stored
 from kiyaku.store.connect import Missing
 from kiyaku.store.decisions import Decision
@@ -42,12 +42,12 @@ def as_of_source(at: AsOf) -> str:
 
 
 class Service:
-    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.found = find_root(settings.root)
         self.root = self.found.path
         self.version = version()
         self.digests = (tree_sha256(self.root, "terms"), tree_sha256(self.root, "rules"))
-        self.store = store or open_store(settings.db or DEFAULT, create=True, wal=True)
+        self.store = open_store(settings.db or DEFAULT, create=True, wal=True)
         try:
             self.engine = Engine(self.root)
         except BaseException:
