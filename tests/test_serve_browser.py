@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -76,6 +75,26 @@ def sign_in_and_ask(page, server, search: str, question: str) -> None:
     page.get_by_role("button", name=question).click()
 
 
+def shot(page, name: str, full_page: bool = False, pdf: bytes | None = None) -> None:
+    """Kept as a test artefact under build/screenshots/."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    if pdf is not None:
+        (SHOTS / name).write_bytes(pdf)
+    else:
+        page.screenshot(path=str(SHOTS / name), full_page=full_page)
+
+
+def open_report(page, name: str) -> None:
+    page.get_by_role("link", name="Open the case report").click()
+    assert "SC-2001" in page.content() and "第17条第1項第1号" in page.content()
+    shot(page, name)
+
+
+def refused(complaints: list[str]) -> list[str]:
+    """What the browser refused to load or run (a Content-Security-Policy would say so)."""
+    return [c for c in complaints if "Content Security Policy" in c or "Refused" in c]
+
+
 def test_an_agent_asks_can_we_suspend_and_reads_the_answer_on_a_laptop(server, browser):
     context, page, complaints = visit(browser, LAPTOP, "en-GB")
     sign_in_and_ask(page, server, "SC-20", "Can we suspend the service?")
@@ -86,12 +105,9 @@ def test_an_agent_asks_can_we_suspend_and_reads_the_answer_on_a_laptop(server, b
     assert quote.inner_text() == f"「{CLAUSE}」"
     assert page.locator("#clause-smacom\\:17\\.1\\.1 .en").inner_text().endswith(
         "after the payment due date.")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "answer-en-laptop.png"), full_page=True)
-    page.get_by_role("link", name="Open the case report").click()
-    assert "SC-2001" in page.title() + page.content() and "第17条第1項第1号" in page.content()
-    page.screenshot(path=str(SHOTS / "report-en-laptop.png"))
-    assert not [c for c in complaints if "Content Security Policy" in c or "Refused" in c], complaints
+    shot(page, "answer-en-laptop.png", full_page=True)
+    open_report(page, "report-en-laptop.png")
+    assert not refused(complaints), complaints
     context.close()
 
 
@@ -104,15 +120,12 @@ def test_the_same_in_japanese_on_a_phone(server, browser):
     assert page.locator("#clause-smacom\\:17\\.1\\.1 blockquote").inner_text() == f"「{CLAUSE}」"
     # Nothing wider than the phone's screen: the page never scrolls sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "answer-ja-phone.png"), full_page=True)
+    shot(page, "answer-ja-phone.png", full_page=True)
     # The language switch asks again in English (a new decision, recorded as shown).
     page.get_by_role("button", name="English").click()
     assert page.locator(".verdict .word").inner_text() == "YES"
-    page.get_by_role("link", name="Open the case report").click()
-    assert "第17条第1項第1号" in page.content()
-    page.screenshot(path=str(SHOTS / "report-phone.png"))
-    assert not [c for c in complaints if "Content Security Policy" in c or "Refused" in c], complaints
+    open_report(page, "report-phone.png")
+    assert not refused(complaints), complaints
     context.close()
 
 
@@ -124,6 +137,5 @@ def test_the_answer_prints_without_the_forms(server, browser):
     assert page.locator(".verdict .word").is_visible()
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    Path(SHOTS / "answer-print.pdf").write_bytes(pdf)
+    shot(page, "answer-print.pdf", pdf=pdf)
     context.close()
