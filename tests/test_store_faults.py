@@ -79,7 +79,7 @@ def test_a_read_only_store_answers_nothing_it_cannot_record(store_url, postgres_
     asked = kiyaku("ask", "can-suspend", "--db", read_only, "--contract", "SC-2001", "--at", "2025-07-10")
     assert asked.exit_code == 2 and asked.stdout == "" and "read-only" in asked.stderr
     dry = kiyaku("ask", "can-suspend", "--db", read_only, "--contract", "SC-2001", "--at", "2025-07-10", "--no-log")
-    assert dry.exit_code == 0 and dry.stdout.startswith("Can we stop (suspend or interrupt) the service?")
+    assert dry.exit_code == 0 and dry.stdout.startswith("Can we suspend the service?")
     assert json.loads(kiyaku("log", "--db", read_only, "--format", "json").stdout) == []
 
 

@@ -35,7 +35,7 @@ QUESTIONS = {q.name: q for q in (
     # Every power that stops the service: 利用停止 (suspension) and 利用中止 / 提供の中止 (interruption),
     # each ruling labelled with its own term.
     Question("can-suspend", ("suspension", "interruption"), ("may_suspend", "must_suspend", "may_interrupt"), False,
-             "Can we stop (suspend or interrupt) the service?", "利用停止・利用中止できますか"),
+             "Can we suspend the service?", "利用停止できますか"),
     Question("can-terminate", ("termination",), ("may_terminate", "must_terminate", "terminated"), False,
              "Can we terminate the contract?", "契約を解除できますか"),
     Question("can-refuse", ("acceptance",), ("may_refuse",), False,
