@@ -139,7 +139,12 @@ class _Replay:
     def _schedule(self, clock: Clock, fact: Fact) -> None:
         at = due_time(clock, fact, self.agreement)
         if at is None:
-            return
+            version = self.agreement.version_at(fact.time.date())
+            if version is not None and version.has_text:
+                return
+            # Terms whose text we do not hold give no number to count with: the deadline is taken as
+            # come, so that the grounds it opens are judged — undetermined, by the version in force.
+            at = fact.time
         name = clock.id.rsplit(".", 1)[1]
         due = Fact(-1, name, at, {"of": fact.data["eid"]}, sources=(fact.seq,))
         # Clocks due at the same instant as an event come after it: the event may settle them.
@@ -159,14 +164,20 @@ class _Replay:
         key = tuple(f.seq for f in facts[: len(g.when)])
         if compiled.role == "start":
             self.out.instances.append(Instance(g, facts[: len(g.when)], now, "active"))
-        elif compiled.role == "unknown":
-            self.out.instances.append(Instance(g, facts[: len(g.when)], now, "undetermined",
-                                               missing=g.unknown[compiled.detail],
-                                               missing_ja=g.ja["unknown"].get(compiled.detail)))
+        elif compiled.role == "unknown":  # one instance for each fact missing (detail: a+b)
+            self.out.instances.extend(Instance(g, facts[: len(g.when)], now, "undetermined", missing=g.unknown[ref],
+                                               missing_ja=g.ja["unknown"].get(ref))
+                                      for ref in compiled.detail.split("+"))
         elif compiled.role == "end":
             for inst in self.out.instances:
                 if inst.ground is g and tuple(f.seq for f in inst.facts) == key and inst.status != "ended":
                     inst.status, inst.end, inst.ended_by = "ended", now, facts[-1]
+        elif compiled.role == "resolve":  # the fact that was not recorded at all now is
+            others = tuple(f.seq for f in facts[:-1])
+            missing = g.unknown[compiled.detail]
+            self.out.instances = [i for i in self.out.instances if not (
+                i.ground is g and i.status == "undetermined" and i.missing == missing
+                and tuple(f.seq for f in i.facts) == others)]
         return []
 
 
@@ -178,6 +189,11 @@ def _pick(value: str, matched: dict[str, dict]) -> Any:
 def due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
     """When a clock started by `fact` comes due, in event time."""
     at = clock.at
+    named = [at[k] for k in ("days_before", "day_after", "months_of") if k in at]
+    if any(name not in fact.data for name in named):
+        return None  # the event does not give the date or number the clock counts from
+    if "months_of" in at:  # a number of months the event itself gives (a suspension's period)
+        return _add_months(fact.time, int(fact.data[at["months_of"]]))
     if "days_before" in at:  # 「N日前までに」: due at 00:00 of the first of the N whole days before the date
         value = agreement.parameters[at["days"]].at(fact.time.date())
         day = datetime.fromisoformat(fact.data[at["days_before"]]).date()
