@@ -147,8 +147,11 @@ class _Replay:
             at = fact.time
         name = clock.id.rsplit(".", 1)[1]
         due = Fact(-1, name, at, {"of": fact.data["eid"]}, sources=(fact.seq,))
-        # Clocks due at the same instant as an event come after it: the event may settle them.
-        heapq.heappush(self.queue, (at, 10**9 + len(self.out.facts) + len(self.queue), "clock", due))
+        # A deadline due at the same instant as an event comes before it: a period ends at the start of
+        # its last instant's successor (00:00 of the next day, the hour the threshold is reached), so an
+        # event at that instant is outside it — a payment at 00:00 of the 11th day is not within 10 days,
+        # an outage that ends when it reaches 8 hours has lasted 8 hours (「以上」).
+        heapq.heappush(self.queue, (at, -10**9 + len(self.out.facts) + len(self.queue), "clock", due))
 
     def _handle(self, rule: str, matched: dict[str, dict], now: datetime) -> list[Fact]:
         compiled: Compiled = self.index[rule]
