@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not (3,11) <= sys.version_info[:2] < (3,13))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: demo test bench clean
+.PHONY: demo serve test bench clean
 
 # Set-up is quiet: pip's -qq shows errors only (not the setuptools notice about editable installs, nor
 # warnings about the machine's own pip configuration); a failure still stops make with pip's message.
@@ -21,6 +21,11 @@ demo: $(BIN)/kiyaku
 	$(BIN)/kiyaku check
 	$(BIN)/kiyaku terms show smacom:17.1.1
 	$(BIN)/kiyaku evaluate examples/*/*.jsonl --at 2025-07-10
+
+# The server on a store holding the bundled examples: open http://127.0.0.1:8080/ and sign in with the
+# agent token it prints (Ctrl-C stops it and removes the store).
+serve: $(BIN)/kiyaku
+	$(BIN)/kiyaku serve --demo
 
 test: $(BIN)/kiyaku
 	@# The report tests render HTML and print PDFs in headless Chromium, with a Japanese font to embed;

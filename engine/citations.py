@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ARTICLE = r"(?:\d+(?:-\d+)?|appendix-\d+|tariff-general|tariff-\d+-\d+|tariff|annex-\d+|supplementary)"
+ARTICLE = r"(?:\d+(?:-\d+)?|appendix-\d+|tariff-general|tariff-\d+-\d+|tariff|annex-\d+|supplementary|unnumbered-\d+)"
 SEGMENT = r"(?:\d+|[A-Z]|[ア-ン]|note-\d+)"
 CITATION = re.compile(rf"^(?P<agreement>[a-z][a-z0-9-]*):(?P<path>{ARTICLE}(?:\.{SEGMENT}){{0,3}})$")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Iterable
 
@@ -71,6 +72,7 @@ def _checked(root: Root) -> Root:
     return root
 
 
+@cache
 def version() -> str:
     from importlib import metadata
 

@@ -28,8 +28,15 @@ class Cluster:
             self.as_user = ["runuser", "-u", "postgres", "--"]
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C",
                   "--no-sync")
+        self.start()
+
+    def start(self) -> None:
         options = f"-c listen_addresses='' -k {self.dir} -c fsync=off -c full_page_writes=off -c max_connections=50"
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.dir / "server.log"), "-w", "start")
+
+    def halt(self) -> None:
+        """Stop the server, keeping its data: `start()` brings it back (a database that goes away)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def _run(self, program: str, *args: str) -> None:
         subprocess.run([*self.as_user, str(BIN / program), *args], check=True, capture_output=True)

@@ -196,7 +196,8 @@ def test_a_bare_no_says_what_each_ground_lacks() -> None:
     assert a.verdict == "no" and not a.not_yet
     assert [n.citations[0] for n in a.why_not][:3] == ["smacom:10.1", "smacom:12.1", "smacom:13.1"]
     text = render(a)
-    assert "smacom:10.1: the voice contract ended" in text and "smacom:36.2.6" in text
+    # The grounds of 第36条第2項 are looked at only for a contract with an antisocial finding.
+    assert "smacom:10.1: the voice contract ended" in text and "smacom:13-2.1" in text and "smacom:36.2" not in text
     assert "音声契約の終了" in render(a, "ja")
     # No outage recorded: no ground of liability was looked at, and the answer says what they look for.
     none = _ask("liability", "examples/smacom/termination-suspended-then-terminated-without-notice.jsonl", "SC-2401",

@@ -51,8 +51,9 @@ def test_no_when_no_ground_applies_lists_each_ground_considered(tmp_path: Path) 
     path = write(tmp_path, '{"contract": "T", "agreement": "ts-cloudphone", "time": "2025-04-01", "type": "service_started"}')
     answer = ask_json("can-suspend", path, "--contract", "T", "--at", "2025-05-10")
     assert answer["answer"] == "no" and "not_yet" not in answer
-    assert answer["citations"] == ["ts-cloudphone:23.1.1", "ts-cloudphone:23.1.2", "ts-cloudphone:23.2",
-                                   "ts-cloudphone:23.4"]
+    # Every power that stops the service: 利用中止 (第22条第1項) as well as 利用停止 (第23条).
+    assert answer["citations"] == ["ts-cloudphone:22.1.1", "ts-cloudphone:22.1.2", "ts-cloudphone:23.1.1",
+                                   "ts-cloudphone:23.1.2", "ts-cloudphone:23.2", "ts-cloudphone:23.4"]
 
 
 def test_undetermined_names_the_missing_fact(tmp_path: Path) -> None:
@@ -119,3 +120,63 @@ def test_surcharge_amount_is_the_surcharge_alone() -> None:
     answer = ask_json("surcharge", SC_MONEY, "--contract", "SC-2201", "--at", "2025-07-10")
     assert answer["answer"] == "yes" and answer["amount"] == 49368
     assert answer["citations"][0] == "smacom:25.1"
+
+
+def test_can_suspend_hears_of_every_power_that_stops_the_service(tmp_path: Path) -> None:
+    # smacom 第36条第2項: stop (中止) at once for an antisocial finding, item 3; not 第17条 at all.
+    path = write(tmp_path, '{"contract": "S", "agreement": "smacom", "time": "2025-06-02T10:00", '
+                           '"type": "antisocial_finding", "item": 3}')
+    answer = ask_json("can-suspend", path, "--contract", "S", "--at", "2025-06-03")
+    assert answer["answer"] == "yes"
+    assert answer["citations"] == ["smacom:36.2.3", "smacom:36.2"]
+    (ruling,) = answer["rulings"]
+    assert (ruling["kind"], ruling["term"], ruling["outcome"], ruling["modality"]) == \
+        ("interruption", "提供の中止", "may_interrupt", "may")
+
+
+def test_an_agreement_without_the_text_of_its_antisocial_clause_says_so(tmp_path: Path) -> None:
+    path = write(tmp_path, '{"contract": "A", "agreement": "abphone", "time": "2025-06-02", "type": "antisocial_finding"}')
+    for question in ("can-suspend", "can-terminate"):
+        answer = ask_json(question, path, "--contract", "A", "--at", "2025-06-03")
+        assert answer["answer"] == "undetermined"
+        assert answer["citations"] == ["abphone:unnumbered-1"]
+        assert answer["missing"] == ["the wording of abphone:unnumbered-1 in Rev. 1.1 is not in the corpus (abphone's "
+                                     "heading 「(反社会的勢力)」 (antisocial forces), after 第11条第2項G) and before 第12条, "
+                                     "has no number and no text of its own): whether this ground applies cannot be "
+                                     "decided from the terms we hold"]
+
+
+def test_an_agreement_with_no_antisocial_clause_has_no_ground_for_it(tmp_path: Path) -> None:
+    path = write(tmp_path, '{"contract": "T", "agreement": "ts-cloudphone", "time": "2025-06-02", "type": "antisocial_finding"}')
+    assert ask_json("can-suspend", path, "--contract", "T", "--at", "2025-06-03")["answer"] == "no"
+    assert ask_json("can-terminate", path, "--contract", "T", "--at", "2025-06-03")["answer"] == "no"
+
+
+def test_surcharges_of_evasions_recorded_apart_add_up_as_rounded_each(tmp_path: Path) -> None:
+    # ts-cloudphone: 2 × 3,334 × 1.08 = 7,201.44 → 7,201; 2 × 3,334 × 1.10 = 7,334.8 → 7,334; 14,535.
+    # One evasion of both charges would be 14,536.24 → 14,536.
+    apart = write(tmp_path,
+                  '{"contract": "T", "agreement": "ts-cloudphone", "time": "2020-02-10", "type": "charge_evaded", '
+                  '"amount_excluding_tax": 3334, "charge_date": "2019-09-30"}',
+                  '{"contract": "T", "time": "2020-02-11", "type": "charge_evaded", "amount_excluding_tax": 3334, '
+                  '"charge_date": "2019-10-01"}')
+    answer = ask_json("surcharge", apart, "--contract", "T", "--at", "2020-03-01")
+    assert (answer["answer"], answer["amount"]) == ("yes", 14535)
+    one = tmp_path / "one.jsonl"
+    one.write_text('{"contract": "T", "agreement": "ts-cloudphone", "time": "2020-02-10", "type": "charge_evaded", '
+                   '"charges": [{"amount_excluding_tax": 3334, "charge_date": "2019-09-30"}, '
+                   '{"amount_excluding_tax": 3334, "charge_date": "2019-10-01"}]}\n', "utf-8")
+    answer = ask_json("surcharge", str(one), "--contract", "T", "--at", "2020-03-01")
+    assert (answer["answer"], answer["amount"]) == ("yes", 14536)
+
+
+def test_late_interest_on_a_debt_paid_in_parts(tmp_path: Path) -> None:
+    # smacom, 6,578 due 2025-06-30; 3,000 paid 06-20 (before the due date: none); 3,578 unpaid as of
+    # 2025-08-14: 44 days, 3,578 × 14.5% × 44 ÷ 365 = 62.54… → 62.
+    path = write(tmp_path,
+                 '{"contract": "S", "agreement": "smacom", "time": "2025-05-31", "type": "invoice", "id": "I1", '
+                 '"amount": 6578, "due_date": "2025-06-30"}',
+                 '{"contract": "S", "time": "2025-06-20", "type": "payment", "invoice": "I1", "amount": 3000}')
+    answer = ask_json("late-interest", path, "--contract", "S", "--at", "2025-08-14T12:00")
+    assert (answer["answer"], answer["amount"]) == ("yes", 62)
+    assert answer["citations"] == ["smacom:26.1", "smacom:tariff-general.7"]

@@ -46,10 +46,26 @@ def append(path: Path, text: str) -> None:
 
 
 def test_the_repository_terms_are_clean() -> None:
-    # Lint warnings (engine/lint.py: uncited provisions, unused parameters) are allowed while rules
-    # are being written; errors are not. tests/test_lint.py covers the warnings themselves.
-    code, out = check(ROOT)
-    assert (code, [line for line in out if ": warning: " not in line]) == (0, [])
+    # Silent and exit 0, lint included: `check --strict` passes on an untouched clone.
+    assert check(ROOT) == (0, [])
+    assert CliRunner().invoke(main, ["check", "--strict", "--root", str(ROOT)]).exit_code == 0
+
+
+@pytest.mark.parametrize("name, old, new, problem", [
+    ("discontinuation.notice_days", '"2025-04-01": 90', '"2025-04-01": -90', "-90 is not a whole number of days, 0 or more"),
+    ("late_interest.annual_rate", '"2025-04-01": "14.5"', '"2025-04-01": "-14.5"', "'-14.5' is not a percentage above 0 and at most 100"),
+    ("late_interest.day_basis", '"2025-04-01": 365', '"2025-04-01": 0', "0 is not a number of days in a year (365 or 366)"),
+])
+def test_a_value_its_unit_cannot_mean_is_refused(repo: Path, name: str, old: str, new: str, problem: str) -> None:
+    path = repo / "terms/smacom/parameters.yaml"
+    text = path.read_text("utf-8")
+    start = text.index(f"  {name}:")
+    at = text.index(old, start)
+    path.write_text(text[:at] + new + text[at + len(old):], "utf-8")
+    line = text[:at].count("\n") + 1
+    code, out = check(repo)
+    assert code == 1
+    assert out[0].startswith(f"terms/smacom/parameters.yaml:{line}: parameter {name}: {problem}")
 
 
 def test_duplicate_id(repo: Path) -> None:

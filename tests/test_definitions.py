@@ -44,9 +44,10 @@ def test_a_changed_rule_is_seen(repo: Path) -> None:
     definitions.load(repo)
     path = _suspension_file(repo)
     path.write_text(path.read_text("utf-8").replace(
-        "summary: A deposit required under 第24条 was not made.", "summary: Deposit not made (edited)."), "utf-8")
+        "summary: Registered details changed and the change was not reported promptly.",
+        "summary: Change not reported (edited)."), "utf-8")
     _, book = definitions.load(repo)
-    assert any(g.summary == "Deposit not made (edited)." for g in book.grounds)
+    assert any(g.summary == "Change not reported (edited)." for g in book.grounds)
 
 
 def test_a_broken_rule_is_reported_even_after_a_good_load(repo: Path) -> None:
@@ -70,11 +71,14 @@ def test_every_ground_must_be_told_in_japanese(repo: Path) -> None:
         "ground unreported_change_of_details: unknown registered_details_changed.reported_promptly has no "
         "unknown_ja text (write it from the agreement's own words, beside the English)"]
     # A ground's summary_ja gone: the schema requires it.
-    path.write_text(text.replace('    summary_ja: "第24条（保証金）に規定する保証金を預け入れませんでした。"\n', ""), "utf-8")
+    gone = '    summary_ja: "第24条（保証金）に規定する保証金を預け入れませんでした（同条第1項ただし書の者を除きます）。"\n'
+    assert gone in text
+    path.write_text(text.replace(gone, ""), "utf-8")
+    line = text[:text.index("\n  deposit_not_made:\n")].count("\n") + 2
     with pytest.raises(DefinitionError) as found:
         definitions.load(repo)
     assert [str(f) for f in found.value.findings] == [
-        "rules/smacom/suspension.yaml:63: grounds/deposit_not_made: 'summary_ja' is a required property "
+        f"rules/smacom/suspension.yaml:{line}: grounds/deposit_not_made: 'summary_ja' is a required property "
         "(add the missing field)"]
 
 
@@ -108,8 +112,8 @@ def warm(repo: Path, tmp_path: Path, built: Path) -> Path:
 
 def _tamper(entry: Path) -> None:
     """A well-formed entry that says something the rules do not: it must not be believed."""
-    entry.write_text(entry.read_text("utf-8").replace("A deposit required under 第24条 was not made.",
-                                                      "TAMPERED"), "utf-8")
+    entry.write_text(entry.read_text("utf-8").replace(
+        "Registered details changed and the change was not reported promptly.", "TAMPERED"), "utf-8")
 
 
 def _tampered(repo: Path) -> bool:
@@ -171,12 +175,12 @@ def test_an_edit_that_keeps_size_and_modification_time_is_seen(repo: Path, warm:
     path = _suspension_file(repo)
     before = path.stat()
     text = path.read_text("utf-8")
-    edited = text.replace("A deposit required under 第24条 was not made.", "A deposit required under 第24条 was not paid.")
+    edited = text.replace("the change was not reported promptly.", "the change was not reported speedily.")
     assert len(edited.encode()) == len(text.encode())
     path.write_text(edited, "utf-8")
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as cp -p, tar and rsync -t leave it
     _, book = definitions.load(repo)
-    assert any(g.summary == "A deposit required under 第24条 was not paid." for g in book.grounds)
+    assert any(g.summary == "Registered details changed and the change was not reported speedily." for g in book.grounds)
 
 
 @pytest.mark.parametrize("damage", [

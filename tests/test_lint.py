@@ -82,6 +82,16 @@ grounds:
     absent:
       - fact: breach
         where: {significant_hindrance: "yes"}
+    unknown:
+      notice_sent.colour: what colour
+      notice_sent.states_reason: whether the reason was stated
+      insolvency.known_to_provider: whether the provider knew
+    unknown_ja:
+      notice_sent.colour: 色
+      notice_sent.states_reason: 理由
+      insolvency.known_to_provider: 知ったか
+    unrecorded:
+      breach.significant_hindrance: not known to hinder
 """
 
 PARAMETERS = """
@@ -143,14 +153,14 @@ def test_warnings_are_located_and_fail_only_with_strict(repo: Path) -> None:
         prefix + "absent breach: significant_hindrance is never 'yes' (breach.significant_hindrance is true or "
         "false), so the fact always counts as absent",
         prefix + "when insolvency: $notice_sent.shade names a field notice_sent does not have (its fields: about, "
-        "eid, ground, states_date, states_period, states_reason, time), so the rule can never fire",
+        "eid, ground, period_months, states_date, states_period, states_reason, time), so the rule can never fire",
         prefix + "when insolvency: kind never matches 'liquidation.*' (it is one of bankruptcy, civil_rehabilitation, "
         "corporate_reorganisation, suspension_of_payments, suspension_of_bank_transactions, similar), so the rule "
         "can never fire",
         prefix + "when notice_sent: about is never 'holidays' (notice_sent.about is one of suspension, termination, "
         "interruption, discontinuation), so the rule can never fire",
-        prefix + "when notice_sent: notice_sent has no field 'colour' (its fields: about, eid, ground, states_date, "
-        "states_period, states_reason, time), so the rule can never fire",
+        prefix + "when notice_sent: notice_sent has no field 'colour' (its fields: about, eid, ground, period_months, "
+        "states_date, states_period, states_reason, time), so the rule can never fire",
         prefix + "when notice_sent: states_reason is compared with gt but is not a number (true or false), so the "
         "rule can never fire",
     ])

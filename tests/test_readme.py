@@ -25,10 +25,7 @@ INSTALLS = {"python -m pip install .": "tests/test_install.py builds the wheel a
 SILENT = re.compile(r"#.*\bsilent\b")
 # A README command that cannot yet keep its promise is listed here with the reason; strict, so that the
 # day it does, this test fails until the entry is removed.
-KNOWN: dict[str, str] = {
-    "kiyaku check": "six unused-parameter warnings on the clean tree (issue 11, the legal helper's part)",
-    "kiyaku check --strict": "six unused-parameter warnings on the clean tree (issue 11, the legal helper's part)",
-}
+KNOWN: dict[str, str] = {}
 
 
 def readme_lines() -> list[str]:

@@ -350,9 +350,10 @@ def test_a_three_event_memo_prints_to_at_most_six_a4_pages_with_the_japanese_fon
         assert head.endswith(f"page {n} of {pages}"), head
     text = "".join("".join(page.extract_text().split()) for page in reader.pages)
     assert "".join(CLAUSE_17_1_1.split()) in text  # Japanese, extractable: rendered in a real font, not boxes
-    assert "Groundsconsideredthatdonotapply" in text and "smacom:36.2.6" in text
-    # The grounds that do not apply are a compact table on paper: their clauses are cited, not quoted.
-    assert "反社会的勢力" not in text.split("Groundsconsideredthatdonotapply")[1].split("Productdecisions")[0]
+    assert "Groundsconsideredthatdonotapply" in text and "smacom:13-2.1" in text
+    # The grounds that do not apply are a compact table on paper: their clauses are cited, not quoted
+    # (第13条の2, the discontinuation, begins 「当社は、自らの裁量により」).
+    assert "自らの裁量により" not in text.split("Groundsconsideredthatdonotapply")[1].split("Productdecisions")[0]
     fonts = fonts_of(reader)
     japanese = {name: embedded for name, embedded in fonts.items() if "IPA" in name}
     assert japanese and all(japanese.values()), fonts

@@ -35,6 +35,10 @@ NARROWED = """  written_notice:
     when:
       - fact: cancellation
         where: {written: true}
+    unknown:
+      cancellation.written: whether the notice was written
+    unknown_ja:
+      cancellation.written: 書面か
 """
 
 
@@ -103,5 +107,140 @@ def test_days_before_needs_the_parameter_in_force_when_the_clock_starts(terms: T
 def test_time_names_every_facts_time() -> None:
     from kiyaku.rules.compiler import _value
 
-    assert _value("time", {"lte": "$notice.time"}) == {"$lte": {"t": {"notice": "t"}}}
-    assert _value("of", "$notice.eid") == {"of": {"notice": "eid"}}
+    assert _value("time", {"lte": "$notice.time"}, {}) == {"$lte": {"t": {"notice": "t"}}}
+    assert _value("of", "$notice.eid", {}) == {"of": {"notice": "eid"}}
+
+
+# --- three values: a test of an optional field must say what an unrecorded value means -------------
+
+UNSAID = SHARED_HEAD + """  emergency_suspension:
+    kind: notice
+    outcome: notice_missing
+    modality: shall
+    summary: s
+    requires: r
+    summary_ja: 要約
+    requires_ja: 要件
+    cites: {ts-cloudphone: [ts-cloudphone:23.3], abphone: [abphone:23.3]}
+    when:
+      - fact: suspension_started
+        where: {ground: {matches: "ts-cloudphone:23.*"}, emergency: {ne: true}}
+    absent:
+      - fact: notice_sent
+        where: {about: suspension, states_reason: true}
+"""
+
+
+def test_an_optional_field_tested_without_saying_what_unrecorded_means_is_refused(tmp_path: Path, terms: Terms) -> None:
+    found = messages(tmp_path, terms, UNSAID)
+    assert ("ground emergency_suspension: when suspension_started tests emergency, which events may leave "
+            "unrecorded, without saying what an unrecorded value means") in found
+    assert ("ground emergency_suspension: absent notice_sent tests states_reason, which events may leave "
+            "unrecorded, without saying what an unrecorded value means") in found
+    # Required fields (ground, about) need nothing said.
+    assert len(found) == 2
+
+
+def test_unknown_or_unrecorded_says_it(tmp_path: Path, terms: Terms) -> None:
+    said = UNSAID + """    unknown:
+      suspension_started.emergency: whether it was an emergency
+    unknown_ja:
+      suspension_started.emergency: 緊急か
+    unrecorded:
+      notice_sent.states_reason: a reason not recorded is not taken as stated
+"""
+    book = load(tmp_path, terms, said)
+    assert book.grounds[0].unrecorded == {"notice_sent.states_reason": "a reason not recorded is not taken as stated"}
+
+
+# --- parameters in where-tests ------------------------------------------------------------------------
+
+OVER = SHARED_HEAD + """  too_long:
+    kind: suspension_period
+    outcome: period_exceeds_maximum
+    modality: shall_not
+    summary: s
+    requires: r
+    summary_ja: 要約
+    requires_ja: 要件
+    cites: {ts-cloudphone: [ts-cloudphone:23.1], abphone: [abphone:23.1]}
+    when:
+      - fact: suspension_started
+        where: {period_months: {gt: {param: suspension.max_months}}}
+    unknown:
+      suspension_started.period_months: the period
+    unknown_ja:
+      suspension_started.period_months: 期間
+"""
+
+
+def test_a_where_test_compares_with_the_parameter_in_force_at_the_facts_time(tmp_path: Path, terms: Terms) -> None:
+    book = load(tmp_path, terms, OVER)
+    rules, _ = compile_rules(book, "abphone")
+    # abphone's 6 months hold from Rev. 1.0, 2015-01-01 00:00 Asia/Tokyo; before it nothing holds.
+    start = int(datetime(2015, 1, 1, tzinfo=TOKYO).timestamp())
+    condition = rules["start|shared.t.too_long"]["all"][0]["suspension_started"]
+    assert condition == {"$and": [{"type": "suspension_started"}, {"$or": [
+        {"$lt": {"t": start}},  # no text held then: let through, to be judged undetermined
+        {"$and": [{"$gte": {"t": start}}, {"$gt": {"period_months": 6}}]}]}]}
+
+
+def test_a_where_test_cannot_name_a_parameter_the_agreement_lacks(tmp_path: Path, terms: Terms) -> None:
+    found = messages(tmp_path, terms, OVER.replace("suspension.max_months", "suspension.min_months"))
+    assert "unknown parameter suspension.min_months for ts-cloudphone" in found
+
+
+def test_windows_of_a_parameter_with_several_values() -> None:
+    from kiyaku.rules.compiler import _value
+
+    windows = {"p": ((100, 6), (200, 3))}
+    assert _value("n", {"gt": {"param": "p"}}, windows) == {"$or": [
+        {"$lt": {"t": 100}},
+        {"$and": [{"$gte": {"t": 100}}, {"$lt": {"t": 200}}, {"$gt": {"n": 6}}]},
+        {"$and": [{"$gte": {"t": 200}}, {"$gt": {"n": 3}}]}]}
+
+
+# --- a fact not recorded at all -----------------------------------------------------------------------
+
+def test_an_unknown_fact_may_not_be_compared_with(tmp_path: Path, terms: Terms) -> None:
+    text = """description: test
+agreements: [smacom]
+grounds:
+  deposit:
+    kind: suspension
+    outcome: may_suspend
+    modality: may
+    summary: s
+    requires: r
+    summary_ja: 要約
+    requires_ja: 要件
+    cites: {smacom: [smacom:17.1.3]}
+    when:
+      - fact: contractor
+        where: {kind: other}
+      - fact: deposit_requested
+        where: {id: $contractor.eid}
+    unknown:
+      contractor: the kind of contractor
+    unknown_ja:
+      contractor: 契約者の種別
+"""
+    assert "ground deposit: unknown contractor is compared with by deposit_requested" in messages(tmp_path, terms, text)
+
+
+# --- a clock counting months the event gives ----------------------------------------------------------
+
+def test_a_clock_of_months_the_event_gives(terms: Terms) -> None:
+    clock = Clock("shared.t.ran_out", "d", "suspension_started", {"months_of": "period_months"}, ("abphone",), "t", 1)
+    started = datetime(2025, 8, 31, 9, tzinfo=TOKYO)
+    fact = Fact(0, "suspension_started", started, {"period_months": 6, "eid": "S"})
+    # Six months on from 2025-08-31: February has no 31st, so its last day.
+    assert due_time(clock, fact, terms.agreements["abphone"]) == datetime(2026, 2, 28, 9, tzinfo=TOKYO)
+    without = Fact(0, "suspension_started", started, {"eid": "S"})
+    assert due_time(clock, without, terms.agreements["abphone"]) is None
+
+
+def test_cites_from_names_a_citation_field_of_a_when_event(tmp_path: Path, terms: Terms) -> None:
+    text = SHARED_HEAD + NARROWED + "    cites_from: [cancellation.written]\n"
+    assert ("ground written_notice: cites_from cancellation.written is not a citation field of a `when` event"
+            in messages(tmp_path, terms, text))

@@ -225,7 +225,7 @@ def test_an_older_store_is_upgraded_in_place(store_url):
     assert listed.exit_code == 0, listed.output
     assert [d["asked_by"] for d in json.loads(listed.stdout)] == ["carol"]
     with open_store(store_url) as store, store.transaction() as conn:
-        assert schema.version(conn) == schema.SCHEMA == "0002"
+        assert schema.version(conn) == schema.SCHEMA == "0003"
         assert sa.inspect(conn).has_table("definitions")
     replay = kiyaku("log", "replay", "00000000", "--db", store_url)
     assert replay.exit_code == 0, replay.output
@@ -244,3 +244,15 @@ def test_the_store_commands_have_help_and_the_readme_shows_them():
         assert result.exit_code == 0 and "Example:" in result.output
         assert f"kiyaku {' '.join(args)} " in readme
     assert "postgresql://" in readme and "kiyaku ask can-suspend --contract SC-2001" in readme
+
+
+def test_events_given_as_values_that_are_not_objects_are_refused_by_place(store_url):
+    from kiyaku.errors import InputError
+    from kiyaku.replay.events import dict_records
+    from kiyaku.store.events import ingest
+
+    with open_store(store_url, create=True) as store:
+        with pytest.raises(InputError) as refused:
+            ingest(store, dict_records([1, "x"], "request"))
+    assert str(refused.value.findings[0]).startswith("request:1: an event must be an object")
+    assert counts(store_url) == (0, 0, 0)

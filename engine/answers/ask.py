@@ -32,7 +32,9 @@ class Question:
 
 
 QUESTIONS = {q.name: q for q in (
-    Question("can-suspend", ("suspension",), ("may_suspend", "must_suspend"), False,
+    # Every power that stops the service: 利用停止 (suspension) and 利用中止 / 提供の中止 (interruption),
+    # each ruling labelled with its own term.
+    Question("can-suspend", ("suspension", "interruption"), ("may_suspend", "must_suspend", "may_interrupt"), False,
              "Can we suspend the service?", "利用停止できますか"),
     Question("can-terminate", ("termination",), ("may_terminate", "must_terminate", "terminated"), False,
              "Can we terminate the contract?", "契約を解除できますか"),

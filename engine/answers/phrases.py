@@ -27,6 +27,16 @@ CONSEQUENCES: dict[tuple[str, str] | str, tuple[str, str]] = {
     "notice_missing": ("a notice the agreement requires was not given", "約款が定める通知がなされていません"),
     "notice_too_short": ("the notice came later than the agreement requires",
                          "通知が約款の定める期限より後になされました"),
+    "notice_insufficient": ("the notice given lacks what the agreement requires it to state",
+                            "通知に約款が定める事項が記載されていません"),
+    "notice_period_mismatch": ("the period notified is not the period applied",
+                               "通知した期間と実際の期間が一致しません"),
+    "period_exceeds_maximum": ("the period set is longer than the agreement allows",
+                               "定めた期間が約款の定める上限を超えています"),
+    "period_ended": ("the period set has run out: the suspension must end unless another ground applies",
+                     "定めた期間が経過しました。他の事由に該当しない限り、利用停止を続けることはできません"),
+    "may_carry_over": ("the provider may have the bill paid together with the next month's",
+                       "当社は翌料金月の支払額とまとめて支払っていただくことがあります"),
     "capped": ("the provider is liable, but only up to the cap", "当社は損害を賠償します（その額に限ります）"),
     "uncapped": ("the provider is liable, and the cap does not apply (intent or gross negligence)",
                  "当社は損害を賠償します（故意又は重大な過失により、上限の定めは適用されません）"),
@@ -37,6 +47,7 @@ CONSEQUENCES: dict[tuple[str, str] | str, tuple[str, str]] = {
     ("late_interest", "payable"): ("late interest (延滞利息) is payable", "延滞利息の支払いを要します"),
     ("monthly_fee", "payable"): ("the monthly fee is payable", "料金の支払いを要します"),
     ("rental_loss", "payable"): ("the lost rental item must be paid for", "レンタル品の損害額の支払いを要します"),
+    ("billing", "payable"): ("the fee is payable", "手数料の支払いを要します"),
 }
 
 # What a requirement means: the contents a notice must state.

@@ -29,6 +29,8 @@ from kiyaku.replay.judge import Evaluated, notes
 from kiyaku.replay.rulings import Unmet
 
 FORMATS = ("table", "json", "jsonl", "csv")
+CSV_COLUMNS = ("contract", "agreement", "version", "kind", "ground", "outcome", "modality", "at", "amount",
+               "citations", "summary", "missing")
 # The characters output.escape_controls shows escaped (the C0 and C1 controls but tab and newline,
 # U+061C, the bidirectional controls and the line and paragraph separators), found in UTF-8 without
 # decoding: the bytes that can begin one are kept (a quick pass), then each kind is looked for after
@@ -172,7 +174,8 @@ def _summary(c: Evaluated) -> str:
         outcome = _outcome(r)
         counts[outcome if outcome in counts else "apply"] += 1
     applies = f"{counts['apply']} appl{'ies' if counts['apply'] == 1 else 'y'}"
-    return (f"{c.contract} — {c.agreement} (version {c.version_label}): {applies}, "
+    version = f"version {c.version_label}" if c.version_label else "no version yet in force"
+    return (f"{c.contract} — {c.agreement} ({version}): {applies}, "
             f"{counts['undetermined']} undetermined, {counts['not_grounds']} do not apply")
 
 

@@ -121,13 +121,8 @@ class _Text:
 
     def condition(self, c: Condition) -> list[str]:
         cites = f" [{', '.join(c.citations)}]"
-        facts = [m for m in c.missing if m.field]
-        if facts and len(facts) == len(c.missing):
-            said = self.L["and"].join(self.L["record_as"].format(field=m.field, event=m.event, value=value(m))
-                                      for m in facts)
-            text = self.L["holds_if"].format(conditions=said, consequence=self.t(c.consequence)) + cites
-        else:
-            text = f"{self.t(c.consequence)}{cites} — {self.L['undecided']}"
+        said = if_recorded(c, self.lang)
+        text = said + cites if said else f"{self.t(c.consequence)}{cites} — {self.L['undecided']}"
         return wrap(text, self.width, "  - ")
 
     def first(self) -> list[str]:
@@ -201,6 +196,17 @@ class _Text:
         elif len(out) - 1 < sum(len(wrap(c.text_ja or '', self.width)) for c in clauses):
             out += [self.L["full"]] if len(out) < room + 1 else []
         return out
+
+
+def if_recorded(c: Condition, lang: str) -> str | None:
+    """An undetermined ground as a condition: "if F recorded V on the E event: what follows"; None when
+    a fact it turns on is not one its rule names by field (it is then undecided until recorded)."""
+    facts = [m for m in c.missing if m.field]
+    if not facts or len(facts) != len(c.missing):
+        return None
+    L = LABELS[lang]
+    said = L["and"].join(L["record_as"].format(field=m.field, event=m.event, value=value(m)) for m in facts)
+    return L["holds_if"].format(conditions=said, consequence=c.consequence.get(lang))
 
 
 def when(iso: str) -> str:

@@ -27,6 +27,7 @@ import jsonschema
 from kiyaku import citations
 from kiyaku.errors import location
 from kiyaku.replay.events import vocabulary
+from kiyaku.rules.compiler import param_ref
 from kiyaku.rules.model import Derivation, Ground, Pattern, RuleBook
 from kiyaku.terms import Terms
 from kiyaku.terms.show import japanese_name
@@ -164,31 +165,47 @@ def _pattern_problems(book: RuleBook, p: Pattern, aliases: dict[str, str]) -> It
     fields = fields_of(book, p.fact)
     if fields is None:
         return
-    for field, test in p.where.items():
-        op, arg = next(iter(test.items())) if isinstance(test, dict) and len(test) == 1 else ("eq", test)
-        if field not in fields:
-            if (op == "exists" and not arg) or op == "ne":
-                continue
+    for field, tests in p.where.items():
+        for op, arg in _tests(tests):
+            yield from _test_problems(book, p, aliases, fields, field, op, arg)
+
+
+def _tests(test: Any) -> list[tuple[str, Any]]:
+    """(operator, argument) of each test a where-entry makes: a value is `eq`, a mapping one or more."""
+    if isinstance(test, dict) and test and set(test) <= OPERATORS:
+        return list(test.items())
+    return [("eq", test)]
+
+
+OPERATORS = {"in", "ne", "gt", "gte", "lt", "lte", "exists", "matches"}
+
+
+def _test_problems(book: RuleBook, p: Pattern, aliases: dict[str, str], fields: dict[str, Any],
+                   field: str, op: str, arg: Any) -> Iterator[str]:
+    if field not in fields:
+        if not ((op == "exists" and not arg) or op == "ne"):
             yield f"{p.fact} has no field {field!r} (its fields: {', '.join(sorted(fields)) or 'none'})"
-            continue
-        schema = fields[field]
-        values = arg if op == "in" and isinstance(arg, list) else [arg] if op in ("eq", "in") else []
-        for v in values:
-            if isinstance(v, str) and v.startswith("$"):
-                yield from _reference_problems(book, v, aliases)
-            elif not _allowed(v, schema):
-                enum = _enum(schema)
-                allowed = f"one of {', '.join(map(str, enum))}" if enum else json_type(schema)
-                yield f"{field} is never {v!r} ({p.fact}.{field} is {allowed})"
-        if op in ("gt", "gte", "lt", "lte"):
-            if isinstance(arg, str) and arg.startswith("$"):
-                yield from _reference_problems(book, arg, aliases)
-            if not _numeric(schema):
-                yield f"{field} is compared with {op} but is not a number ({json_type(schema)})"
-        if op == "matches" and isinstance(arg, str):
+        return
+    schema = fields[field]
+    if param_ref(arg) is not None:  # a parameter's value: checked against terms/ by the loader
+        return
+    values = arg if op == "in" and isinstance(arg, list) else [arg] if op in ("eq", "in") else []
+    for v in values:
+        if isinstance(v, str) and v.startswith("$"):
+            yield from _reference_problems(book, v, aliases)
+        elif not _allowed(v, schema):
             enum = _enum(schema)
-            if enum and not any(isinstance(e, str) and re.fullmatch(arg, e) for e in enum):
-                yield f"{field} never matches {arg!r} (it is one of {', '.join(map(str, enum))})"
+            allowed = f"one of {', '.join(map(str, enum))}" if enum else json_type(schema)
+            yield f"{field} is never {v!r} ({p.fact}.{field} is {allowed})"
+    if op in ("gt", "gte", "lt", "lte"):
+        if isinstance(arg, str) and arg.startswith("$"):
+            yield from _reference_problems(book, arg, aliases)
+        if not _numeric(schema):
+            yield f"{field} is compared with {op} but is not a number ({json_type(schema)})"
+    if op == "matches" and isinstance(arg, str):
+        enum = _enum(schema)
+        if enum and not any(isinstance(e, str) and re.fullmatch(arg, e) for e in enum):
+            yield f"{field} never matches {arg!r} (it is one of {', '.join(map(str, enum))})"
 
 
 def _reference_problems(book: RuleBook, ref: str, aliases: dict[str, str]) -> Iterator[str]:
@@ -300,7 +317,7 @@ def unused_parameters(root: Path, terms: Terms, docs: list[tuple[str, Any]]) -> 
             if agreement.id in (doc.get("agreements") or []):
                 in_rules |= set(strings(doc))
         for name, p in agreement.parameters.items():
-            if name not in in_rules and name not in named_in_code:
+            if name not in in_rules and name not in named_in_code and not p.for_reference:
                 yield LintWarning(p.file, p.line, "unused-parameter",
                               f"parameter {name} of {agreement.id} is used by no rule and no calculator",
                               "name it where it is used, or remove it")

@@ -38,7 +38,7 @@ from kiyaku.yamlio import YamlSyntaxError, load_file
 
 SELECTORS = ("ground", "kind", "citation", "contract")
 CHECKED = ("kind", "outcome", "modality", "citations", "at", "version", "version_label", "agreement",
-           "amount", "missing", "period", "notice", "decisions", "summary")
+           "amount", "missing", "period", "notice", "decisions", "summary", "term")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from kiyaku.cli.common import Kiyaku
 
 # Command name -> the module of kiyaku.cli that defines it (as `command`).
 COMMANDS = {"ask": "ask", "check": "check", "diff": "diff", "evaluate": "evaluate", "fmt": "fmt",
-            "ingest": "ingest", "log": "log", "report": "report", "terms": "terms", "test": "test"}
+            "ingest": "ingest", "log": "log", "report": "report", "serve": "serve", "terms": "terms", "test": "test",
+            "token": "token"}
 
 
 class _Lazy(Kiyaku):

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from kiyaku.answers.ask import QUESTIONS
-from kiyaku.cli.common import TOKYO, db_option, parse_at, repo_root, reported, root_option, store_name
+from kiyaku.cli.common import TOKYO, db_option, login_name, parse_at, repo_root, reported, root_option, store_name
 
 # --exit-status: what a script can branch on without reading JSON (bad input is 2 in any case).
 EXIT_STATUS = {"yes": 0, "no": 1, "undetermined": 3}
@@ -99,15 +99,8 @@ def _file_records(paths: list[Path], contract: str):
 
 def _record(store, base: Path, answer: dict, text: str, user: str | None, records) -> None:
     """The decision is written before the answer is shown: an answer that cannot be recorded is not given."""
-    import getpass
-
     from kiyaku.store import decisions
 
-    if not user:
-        try:
-            user = getpass.getuser()
-        except (KeyError, OSError):  # no login name (a container without a passwd entry)
-            user = "unknown"
-    decision = decisions.new_decision(base, answer, text, user, records)
+    decision = decisions.new_decision(base, answer, text, user or login_name(), records)
     decisions.record(store, decision, base)
     click.echo(f"decision {decision.id} recorded in {store.name}", err=True)

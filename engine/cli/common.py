@@ -18,8 +18,8 @@ from kiyaku.asof import TOKYO, AsOf, now
 from kiyaku.errors import DefinitionError, KiyakuError
 from kiyaku.paths import Root
 
-__all__ = ["TOKYO", "AsOf", "Kiyaku", "Root", "as_of", "at_option", "db_option", "locate", "parse_at", "repo_root",
-           "store_name",
+__all__ = ["TOKYO", "AsOf", "Kiyaku", "Root", "as_of", "at_option", "db_option", "locate", "login_name", "parse_at",
+           "repo_root", "store_name",
            "reported", "root_option", "stated"]
 
 INTERNAL = 70  # EX_SOFTWARE: a fault of kiyaku itself, not of the input or the definitions
@@ -155,6 +155,16 @@ def parse_at(value: str | None) -> datetime | None:
 db_option = click.option(
     "--db", default=None, metavar="PATH|URL",
     help="The case store: a SQLite file or a postgresql:// URL (default: $KIYAKU_DB, then kiyaku.db here).")
+
+
+def login_name() -> str:
+    """Who runs the command, for the record: the login name, or `unknown` where there is none."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return "unknown"
 
 
 def store_name(db: str | None) -> str:

@@ -99,17 +99,26 @@ def _outage_amount(calculator: Callable[..., money.Computation]) -> Callable[[Fa
 
 
 def _late_interest(overdue: Fact, ctx: Context) -> money.Computation:
+    """Each payment toward the invoice reduces the debt from its day (spec decision 7)."""
     invoice = ctx.first("invoice", eid=overdue.data["invoice"])
-    paid = ctx.first("invoice_paid", invoice=overdue.data["invoice"])
+    payments = [(f.time, f.data["amount"]) for f in ctx.facts
+                if f.type == "payment" and f.data["invoice"] == invoice.data["eid"] and f.time <= ctx.as_of]
     due = datetime.fromisoformat(invoice.data["due_date"]).date()
     return money.late_interest(ctx.params(overdue.time), invoice.data["amount"], due,
-                               paid_on=paid.time.date() if paid else None, as_of=ctx.as_of.date())
+                               payments=payments, as_of=ctx.as_of)
 
 
 def _surcharge(evaded: Fact, ctx: Context) -> money.Computation:
-    arose = datetime.fromisoformat(evaded.data["charge_date"]).date()
-    # The multiplier of the terms in force when the evasion is judged; the tax rate of the day the charge arose.
-    return money.surcharge(ctx.params(evaded.time), evaded.data["amount_excluding_tax"], arose, ctx.terms)
+    """One evasion, one 割増金, however many charges it covers."""
+    single = {"amount_excluding_tax", "charge_date"} & evaded.data.keys()
+    if bool(single) == ("charges" in evaded.data) or len(single) == 1:
+        raise InputError(Finding("money.surcharge", None, "give either amount_excluding_tax and charge_date "
+                                 "(one charge) or charges (several), not both and not neither",
+                                 "see the charge_evaded event in docs/events.md"))
+    charges = evaded.data.get("charges") or [evaded.data]
+    evaded_sums = [(c["amount_excluding_tax"], datetime.fromisoformat(c["charge_date"]).date()) for c in charges]
+    # The multiplier of the terms in force when the evasion is judged; the tax rate of the day each charge arose.
+    return money.surcharge_of_charges(ctx.params(evaded.time), evaded_sums, ctx.terms)
 
 
 def _rental_loss(lost: Fact, ctx: Context) -> money.Computation:
@@ -129,6 +138,11 @@ def _month_fee(started: Fact, ctx: Context) -> money.Computation:
                               ended_on=ended.time.date() if ended else None)
 
 
+def _rebilling_fee(rebill: Fact, ctx: Context) -> money.Computation:
+    """smacom 料金表 第2表 第2, once for each bill issued again, taxed at the rate of its day."""
+    return money.table_fee(ctx.params(rebill.time), "rebilling", rebill.time, ctx.terms)
+
+
 CALCULATORS: dict[str, Callable[[Fact, Context], money.Computation]] = {
     "liability_cap": _outage_amount(money.liability_cap),
     "outage_exemption": _outage_amount(money.outage_exemption),
@@ -137,6 +151,7 @@ CALCULATORS: dict[str, Callable[[Fact, Context], money.Computation]] = {
     "surcharge": _surcharge,
     "rental_loss": _rental_loss,
     "monthly_fee": _month_fee,
+    "rebilling_fee": _rebilling_fee,
 }
 
 

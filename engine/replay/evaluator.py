@@ -164,13 +164,16 @@ class _Replay:
         self.open: dict[tuple[int, tuple[int, ...]], list[Instance]] = {}  # a ground's instances, by its facts
 
     def run(self, horizon: datetime) -> Outcome:
-        # The events (in time order, ties in input order) merged with the clocks as they come due;
-        # a clock due at the same instant as an event comes after it: the event may settle it.
+        # The events (in time order, ties in input order) merged with the clocks as they come due.
+        # A deadline due at the same instant as an event comes before it: a period ends at the start of
+        # its last instant's successor (00:00 of the next day, the hour the threshold is reached), so an
+        # event at that instant is outside it — a payment at 00:00 of the 11th day is not within 10 days,
+        # an outage that ends when it reaches 8 hours has lasted 8 hours (「以上」).
         events = self.out.stream.events
         as_of, queue = self.out.as_of, self.queue
         i, n = 0, len(events)
         while True:
-            if i < n and events[i].time <= as_of and not (queue and queue[0][0] < events[i].time):
+            if i < n and events[i].time <= as_of and not (queue and queue[0][0] <= events[i].time):
                 event = events[i]
                 i += 1
                 if event.time > horizon:
@@ -224,11 +227,17 @@ class _Replay:
     def _schedule(self, clock: Clock, fact: Fact) -> None:
         at = due_time(clock, fact, self.agreement)
         if at is None:
-            return
+            version = self.agreement.version_at(fact.time.date())
+            if version is not None and version.has_text:
+                return
+            # Terms whose text we do not hold give no number to count with: the deadline is taken as
+            # come, so that the grounds it opens are judged — undetermined, by the version in force.
+            at = fact.time
         name = clock.id.rsplit(".", 1)[1]
         due = Fact(-1, name, at, {"of": fact.data["eid"]}, sources=(fact.seq,))
-        # Clocks due at the same instant come in the order they were set (the counter breaks ties).
-        heapq.heappush(self.queue, (at, 10**9 + len(self.out.facts) + len(self.queue), next(_ticket), due))
+        # A deadline due at the same instant as an event comes before it (see `run`); deadlines due at
+        # the same instant come in the order they were set (the counter breaks ties).
+        heapq.heappush(self.queue, (at, len(self.out.facts) + len(self.queue), next(_ticket), due))
 
     def _handle(self, rule: str, matched: dict[str, dict], now: datetime) -> list[Fact]:
         compiled: Compiled = self.index[rule]
@@ -246,13 +255,22 @@ class _Replay:
         when = facts[: len(g.when)]
         if compiled.role == "start":
             self._open(Instance(g, when, now, "active"))
-        elif compiled.role == "unknown":
-            self._open(Instance(g, when, now, "undetermined", missing=g.unknown[compiled.detail],
-                                missing_ja=g.ja["unknown"].get(compiled.detail)))
+        elif compiled.role == "unknown":  # one instance for each fact missing (detail: a+b)
+            for ref in compiled.detail.split("+"):
+                self._open(Instance(g, when, now, "undetermined", missing=g.unknown[ref],
+                                    missing_ja=g.ja["unknown"].get(ref)))
         elif compiled.role == "end":
             for inst in self.open.get((id(g), tuple(f.seq for f in when)), ()):
                 if inst.status != "ended":
                     inst.status, inst.end, inst.ended_by = "ended", now, facts[-1]
+        elif compiled.role == "resolve":  # the fact that was not recorded at all now is
+            missing = g.unknown[compiled.detail]
+            key = (id(g), tuple(f.seq for f in facts[:-1]))
+            gone = [i for i in self.open.get(key, ()) if i.status == "undetermined" and i.missing == missing]
+            if gone:
+                drop = {id(i) for i in gone}
+                self.open[key] = [i for i in self.open[key] if id(i) not in drop]
+                self.out.instances = [i for i in self.out.instances if id(i) not in drop]
         return []
 
     def _open(self, inst: Instance) -> None:
@@ -271,6 +289,11 @@ def _pick(value: str, matched: dict[str, dict]) -> Any:
 def due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
     """When a clock started by `fact` comes due, in event time."""
     at = clock.at
+    named = [at[k] for k in ("days_before", "day_after", "months_of") if k in at]
+    if any(name not in fact.data for name in named):
+        return None  # the event does not give the date or number the clock counts from
+    if "months_of" in at:  # a number of months the event itself gives (a suspension's period)
+        return _add_months(fact.time, int(fact.data[at["months_of"]]))
     if "days_before" in at:  # 「N日前までに」: due at 00:00 of the first of the N whole days before the date
         value = param_at(agreement, at["days"], fact.time.date())
         day = datetime.fromisoformat(fact.data[at["days_before"]]).date()

@@ -19,7 +19,7 @@ from kiyaku import definitions
 from kiyaku.errors import Finding, InputError, quoted
 from kiyaku.replay.events import Records, Stream, dict_records, file_records, unresolved_citations
 from kiyaku.replay.evaluator import Evaluator, Outcome
-from kiyaku.replay.rulings import Unmet, rulings, version_now
+from kiyaku.replay.rulings import Unmet, rulings
 from kiyaku.replay.streams import streams, streams_of
 from kiyaku.replay.state import contract_state
 from kiyaku.rules.model import Ground
@@ -42,7 +42,7 @@ class Evaluated:
 
     contract: str
     agreement: str
-    version_label: str  # of the terms in force at the as-of time
+    version_label: str | None  # of the terms in force at the as-of time (None: none was yet)
     rulings: list[dict[str, Any] | Unmet]
 
 
@@ -122,8 +122,8 @@ class Judge:
         """A contract's rulings for a writer, the rulings of grounds never met left unbuilt (`Unmet`)."""
         when = as_of or stream.events[-1].time
         outcome = self._replay(stream, when)
-        return Evaluated(stream.contract, stream.agreement,
-                         version_now(self.terms.agreements[stream.agreement], when).label,
+        version = self.terms.agreements[stream.agreement].version_at(when.date())
+        return Evaluated(stream.contract, stream.agreement, version.label if version else None,
                          rulings(outcome, self.terms, self.book.grounds, lazy=True))
 
     def decide(self, stream: Stream, as_of: datetime, kinds: Iterable[str] | None = None) -> Decision:

@@ -47,19 +47,13 @@ def _events_behind(fact: Fact, facts: list[Fact]) -> list[Any]:
     return sorted(out, key=lambda e: e.seq)
 
 
-def version_now(agreement: Any, as_of: datetime) -> Any:
-    """The version of the terms rulings of grounds never met are labelled with: the one in force at the
-    as-of time (the first version, before any was)."""
-    return agreement.version_at(as_of.date()) or agreement.versions[0]
-
-
 def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground], lazy: bool = False) -> list[Any]:
     """One ruling per ground considered, in the order of the rule book. With `lazy`, the ruling of a
     ground never met (most of them) is left as an `Unmet`, which a writer can print without building it."""
     stream = outcome.stream
     agreement = terms.agreements[stream.agreement]
     seen_types = {f.type for f in outcome.facts}
-    now = (version_now(agreement, outcome.as_of), iso(outcome.as_of))
+    now = (agreement.version_at(outcome.as_of.date()), iso(outcome.as_of))
     by_ground: dict[int, list[Instance]] = {}
     for i in outcome.instances:
         by_ground.setdefault(id(i.ground), []).append(i)
@@ -109,7 +103,7 @@ class Unmet:
         differ only in those two."""
         g = self.ground
         period = tuple(_period(g, self.agreement, self.as_of).items()) if g.period else ()
-        return id(g), self.agreement.id, self.version.id, self.reordered, period
+        return id(g), self.agreement.id, self.version.id if self.version else None, self.reordered, period
 
 
 def _with_amount(ruling: dict[str, Any], inst: Instance, g: Ground, outcome: Outcome, terms: Terms) -> dict[str, Any]:
@@ -147,14 +141,39 @@ def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance]) -
             "from": iso(j["at"]), "until": iso(j["inst"].end),
             "ended_by": fact_reason(j["inst"].ended_by, outcome.facts) if j["inst"].ended_by else None}}
             for j in ended]
-    version = version_now(agreement, at)
-    return _assemble(outcome.stream.contract, outcome.stream.reordered, agreement, g, version, at, {
+    version = agreement.version_at(at.date())
+    body = {
         "outcome": g.outcome if active else "undetermined" if unknown else "not_grounds",
         "at": iso(at),
         "reasons": reasons,
         "missing": [j["missing"] for j in unknown] if unknown and not active else [],
         "missing_ja": [j["missing_ja"] for j in unknown] if unknown and not active else [],
-    })
+    }
+    if g.cites_from and (active or unknown):
+        body["citations"] = _with_cited_facts(g, agreement, chosen["inst"])
+    return _assemble(outcome.stream.contract, outcome.stream.reordered, agreement, g, version, at, body)
+
+
+def _with_cited_facts(g: Ground, agreement: Any, inst: Instance) -> list[str]:
+    """The ground's citations and, after them, the provisions its facts name (`cites_from`: the
+    obligation breached, the ground a suspension was made on), when they resolve."""
+    out = list(g.cites[agreement.id])
+    if len(inst.facts) == len(g.when):
+        facts = {p.alias: f for p, f in zip(g.when, inst.facts)}
+        for ref in g.cites_from:
+            alias, field = ref.split(".", 1)
+            named = facts[alias].data.get(field)
+            if isinstance(named, str) and named in agreement.provisions:
+                out += [ref for ref in (named, *_given_force_by(agreement, named)) if ref not in out]
+    return out
+
+
+def _given_force_by(agreement: Any, ref: str) -> list[str]:
+    """The provisions that give `ref` (or one above it) its force: their `see_also`."""
+    found = list(agreement.provisions[ref].see_also)
+    for above in agreement.ancestors(ref):
+        found += above.see_also
+    return found
 
 
 def _assemble(contract: str, reordered: bool, agreement: Any, g: Ground, version: Any, at: datetime,
@@ -176,12 +195,16 @@ _SHARED: dict[tuple[int, str, str], tuple[Ground, dict[str, Any], dict[str, Any]
 
 
 def _shared(g: Ground, agreement: Any, version: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    key = (id(g), agreement.id, version.id)
+    key = (id(g), agreement.id, version.id if version else None)
     found = _SHARED.get(key)
     if found is None or found[0] is not g:
-        head = {"agreement": agreement.id, "version": version.effective.isoformat(), "version_label": version.label,
+        # Before the first version in force no version is named: none applied.
+        head = {"agreement": agreement.id, "version": version.effective.isoformat() if version else None,
+                "version_label": version.label if version else None,
                 "kind": g.kind, "ground": g.id, "outcome": None, "modality": g.modality, "at": None,
                 "amount": None, "citations": list(g.cites[agreement.id]), "summary": g.summary}
+        if g.term:
+            head["term"] = g.term
         tail: dict[str, Any] = {}
         if g.notice:
             tail["notice"] = {k: v for k, v in g.notice.items() if k != "cites"} | (
@@ -199,12 +222,16 @@ def _judge(inst: Instance, agreement: Any, g: Ground) -> dict[str, Any]:
             "inst": inst}
     version = agreement.version_at(inst.start.date())
     if version is None or not version.has_text:
-        label = version.label if version else "none"
         first = next(v for v in agreement.versions if v.has_text).effective
+        if version is None:
+            base.update(status="undetermined", missing=(
+                f"no version of {agreement.id} was in force on {inst.start.date()}; the first takes effect {first}"),
+                missing_ja=f"{inst.start.date()} に効力を有していた {agreement.id} の約款はありません。最初の版は {first} から効力を生じます")
+            return base
         base.update(status="undetermined", missing=(
-            f"the text of {agreement.id} in force on {inst.start.date()} ({label}) is not in the corpus; "
+            f"the text of {agreement.id} in force on {inst.start.date()} ({version.label}) is not in the corpus; "
             f"the first version held takes effect {first}"), missing_ja=(
-            f"{inst.start.date()} に効力を有していた {agreement.id} の約款（{label}）の本文は収録されていません。"
+            f"{inst.start.date()} に効力を有していた {agreement.id} の約款（{version.label}）の本文は収録されていません。"
             f"収録されている最初の版は {first} から効力を生じます"))
         return base
     found = _in_version(g, agreement, version, inst.status == "ended")
@@ -230,11 +257,11 @@ def _in_version(g: Ground, agreement: Any, version: Any, ended: bool) -> dict[st
             verdict = {"status": "not_in_version", "missing": f"{ref} is not in force in {version.label}"}
             break
         if not p.text_in_corpus and not ended:
-            changes = ', '.join(c.reference or '' for c in version.changes if c.provision == ref)
+            known = ", ".join(c.reference or "" for c in version.changes if c.provision == ref)
             verdict = {"status": "undetermined", "missing": (
-                f"the wording of {ref} in {version.label} is not in the corpus ({changes}): "
+                f"the wording of {ref} in {version.label} is not in the corpus ({known or p.summary_en.rstrip('.')}): "
                 "whether this ground applies cannot be decided from the terms we hold"), "missing_ja": (
-                f"{version.label} における {ref} の文言は収録されていません（{changes}）。"
+                f"{version.label} における {ref} の文言は収録されていません（{known or p.heading_ja or ref}）。"
                 "収録されている約款からは、この事由に当たるかどうかを判断できません")}
     _kept_verdicts[key] = (g, verdict)
     return verdict

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from kiyaku.errors import Finding, InputError, quoted
 from kiyaku.paths import Root, version
@@ -20,6 +21,9 @@ from kiyaku.report.pdf import print_pdf
 from kiyaku.report.provenance import InputFile, Provenance, tree_sha256
 from kiyaku.report.render import FORMATS, render
 from kiyaku.textio import digest, name_of
+
+if TYPE_CHECKING:
+    from kiyaku.replay.judge import Judge
 
 __all__ = ["FORMATS", "Case", "build", "build_case", "contracts", "each_case", "file_inputs", "file_names",
            "index_name", "render_case", "render_index"]
@@ -43,22 +47,25 @@ def contracts(paths: list[Path]) -> dict[str, Stream]:
 
 def each_case(root: Path, streams: dict[str, Stream], inputs: Inputs, as_of: datetime | None = None,
               contract: str | None = None, produced_at: datetime | None = None,
-              origin: Root | None = None) -> Iterator[Case]:
+              origin: Root | None = None, judge: Judge | None = None,
+              digests: tuple[str, str] | None = None) -> Iterator[Case]:
     """The cases of `streams` (from files or a store) one at a time, so that a caller can show progress;
     `inputs` names where each contract's events came from (files: `file_inputs`).
 
     `as_of` defaults to each contract's last event (the commands pass their own default, now).
     `produced_at` is only printed; leaving it out keeps the report a function of its inputs.
     `origin` says how the terms at `root` were found, for the provenance (default: named explicitly).
+    A long-lived caller (a server) passes its own `judge` of `root`, and the `digests` of its terms/
+    and rules/ (computed once).
     """
     from kiyaku.replay.judge import Judge, notes
 
     if contract is not None and contract not in streams:
         raise InputError(Finding("--contract", None, f"no events for contract {quoted(contract)} in the input given",
                                  f"contracts in the input: {', '.join(streams) or 'none'}"))
-    digests = (tree_sha256(root, "terms"), tree_sha256(root, "rules"))
+    digests = digests or (tree_sha256(root, "terms"), tree_sha256(root, "rules"))
     origin = origin or Root(root, "--root")
-    with Judge(root) as judge:
+    with nullcontext(judge) if judge is not None else Judge(root) as judge:
         for cid, stream in streams.items():
             if contract is not None and cid != contract:
                 continue

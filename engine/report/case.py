@@ -203,7 +203,7 @@ def _ruling(n: int, r: dict[str, Any], group: str, quote: _Quoter, by_source: di
         "headline_line": (f"{headline}: {first['name_ja']} ({r['citations'][0]})" if first else headline)
                          + (f", {amount}" if amount else "") + f", from {when(r['at'])}",
         "modality": MODALITIES.get(r["modality"], r["modality"]), "at": when(r["at"]),
-        "version_label": r.get("version_label") or r.get("version"), "version": r.get("version"),
+        "version_label": r.get("version_label") or r.get("version") or "—", "version": r.get("version"),
         "summary": r.get("summary"), "citations": r["citations"], "quotes": quotes, "terms_notes": terms_notes,
         "reasons": [_reason(x, by_source) for x in r.get("reasons", [])],
         "missing": list(r.get("missing") or []), "period": _period(r.get("period")),

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# A parameter's values for the rules: (effective from, as a fact time in seconds, value), ascending.
+Windows = tuple[tuple[int, Any], ...]
+
 
 @dataclass(frozen=True)
 class Pattern:
@@ -39,6 +42,7 @@ class Derivation:
     agreements: tuple[str, ...]
     file: str
     line: int
+    unrecorded: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,10 @@ class Ground:
     amount: dict[str, str] = field(default_factory=dict)  # compute: a calculator, of: the alias it reads
     # The same texts in Japanese, in the agreement's own words: summary, requires, unknown (by field).
     ja: dict[str, Any] = field(default_factory=dict)
+    # What an optional field left unrecorded means where it is not `unknown` (absent, until patterns).
+    unrecorded: dict[str, str] = field(default_factory=dict)
+    term: str | None = None  # the agreement's own word for the measure: 利用停止, 利用中止, 提供の中止…
+    cites_from: tuple[str, ...] = ()  # alias.field of facts whose citation a met ruling cites too
 
 
 @dataclass(frozen=True)
@@ -92,9 +100,12 @@ class RuleBook:
     derivations: list[Derivation] = field(default_factory=list)
     grounds: list[Ground] = field(default_factory=list)
     states: list[State] = field(default_factory=list)
+    # agreement -> parameter -> its values, for where-tests that name a parameter ({param: name}).
+    parameters: dict[str, dict[str, Windows]] = field(default_factory=dict)
 
     def for_agreement(self, agreement: str) -> "RuleBook":
         return RuleBook([c for c in self.clocks if agreement in c.agreements],
                         [d for d in self.derivations if agreement in d.agreements],
                         [g for g in self.grounds if agreement in g.agreements],
-                        [s for s in self.states if agreement in s.agreements])
+                        [s for s in self.states if agreement in s.agreements],
+                        {agreement: self.parameters.get(agreement, {})})

@@ -23,6 +23,15 @@ DEFAULT = "kiyaku.db"
 WRITE = "kiyaku_write"
 
 
+class StoreFailure(InputError):
+    """The database failed (unreachable, locked, full, read-only…): nothing was written. A command
+    exits 2 as for any bad input; a server answers 503, since its client can do nothing about it."""
+
+
+class Missing(InputError):
+    """What was asked for is not in the store (a contract, a decision, a token)."""
+
+
 def configured(db: str | None) -> str | None:
     """The store the user named (`--db`, else $KIYAKU_DB), or None when none was named."""
     return db or os.environ.get("KIYAKU_DB") or None
@@ -55,14 +64,17 @@ def _url(db: str) -> sa.URL:
 class Store:
     """An open store. Use `transaction()` for every read and write; `close()` when done."""
 
-    def __init__(self, db: str) -> None:
+    def __init__(self, db: str, wal: bool = False) -> None:
         url = _url(db)
+        # Definitions known to be kept in the store (decisions.record): rows never change, so once
+        # seen there they stay there.
+        self.kept: set[tuple[str, str]] = set()
         self.name = url.render_as_string(hide_password=True) if "://" in db else db
         self.timeout = _timeout()
         self.dialect = url.get_backend_name()
         if self.dialect == "sqlite":
             self.engine = sa.create_engine(url, connect_args={"timeout": self.timeout})
-            event.listen(self.engine, "connect", _sqlite_connect)
+            event.listen(self.engine, "connect", _sqlite_wal if wal else _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         else:
             options = f"-c lock_timeout={int(self.timeout * 1000)} -c statement_timeout=0"
@@ -81,6 +93,11 @@ class Store:
                 with conn.begin():
                     yield conn
 
+    def ping(self) -> None:
+        """Reach the store and read it (StoreFailure when it cannot be); a server's health check."""
+        with self.transaction() as conn:
+            schema.version(conn)
+
     def exclusive(self, conn: sa.Connection, what: str) -> None:
         """Within a write transaction, wait until no other kiyaku holds `what` (SQLite's write lock
         already excludes every other writer; PostgreSQL takes a transaction-scoped advisory lock)."""
@@ -97,9 +114,11 @@ class Store:
         self.close()
 
 
-def open_store(db: str, create: bool = False) -> Store:
+def open_store(db: str, create: bool = False, wal: bool = False) -> Store:
     """The store named `db`, upgraded to this kiyaku's schema; with `create`, made when it does not
-    exist yet. InputError when it cannot be used, with nothing changed."""
+    exist yet. InputError when it cannot be used, with nothing changed. With `wal`, a SQLite store is
+    put in write-ahead-log mode (and stays so): readers and one writer then go on side by side, and a
+    commit costs one write, as a server with many clients needs."""
     if "://" not in db:
         path = Path(db)
         if path.is_dir():
@@ -109,7 +128,7 @@ def open_store(db: str, create: bool = False) -> Store:
                                      f"create it with `kiyaku ingest EVENTS… --db {db}`, or give event files"))
         if not path.parent.is_dir():
             raise InputError(Finding(db, None, f"folder {path.parent} does not exist", "create the folder first"))
-    store = Store(db)
+    store = Store(db, wal)
     try:
         with store.transaction() as conn:
             behind = schema.needs_upgrade(conn, store.name, create)
@@ -128,6 +147,11 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     # The driver's own transaction handling is turned off so that BEGIN is ours (see _sqlite_begin).
     dbapi_connection.isolation_level = None
     dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+
+def _sqlite_wal(dbapi_connection, record) -> None:
+    _sqlite_connect(dbapi_connection, record)
+    dbapi_connection.execute("PRAGMA journal_mode = WAL")
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
@@ -163,7 +187,7 @@ def failures(name: str, timeout: float) -> Iterator[None]:
     try:
         yield
     except sa.exc.DBAPIError as exc:
-        raise InputError(Finding(name, None, *_explain(exc, timeout))) from None
+        raise StoreFailure(Finding(name, None, *_explain(exc, timeout))) from None
 
 
 def _explain(exc: sa.exc.DBAPIError, timeout: float) -> tuple[str, str | None]:

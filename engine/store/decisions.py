@@ -24,7 +24,7 @@ from kiyaku.errors import Finding, InputError
 from kiyaku.replay.events import Record, Stream
 from kiyaku.replay.streams import streams_of
 from kiyaku.store import snapshot
-from kiyaku.store.connect import Store
+from kiyaku.store.connect import Missing, Store
 from kiyaku.store.schema import decisions, definitions
 
 
@@ -74,18 +74,20 @@ def events_sha256(records: list[Record]) -> str:
 
 
 def new_decision(root: Path, answer: Any, given: str, asked_by: str, records: list[Record],
-                 question: str | None = None) -> Decision:
+                 question: str | None = None, digests: tuple[str, str] | None = None) -> Decision:
     """A decision for `answer` (a JSON object with question, contract, as_of and, where it has them,
-    answer, amount, citations) just given as `given` to `asked_by`, from the events `records`."""
+    answer, amount, citations) just given as `given` to `asked_by`, from the events `records`.
+    `digests` of terms/ and rules/ when the caller has them already (a server computes them once)."""
     from kiyaku.paths import version
     from kiyaku.report.provenance import tree_sha256
 
+    terms_sha256, rules_sha256 = digests or (tree_sha256(root, "terms"), tree_sha256(root, "rules"))
     return Decision(
         id=str(uuid.uuid4()), asked_at=datetime.now(timezone.utc), asked_by=asked_by,
         question=question or answer["question"], contract=answer["contract"], as_of=answer.get("as_of"),
         answer=answer.get("answer"), amount=answer.get("amount"), citations=list(answer.get("citations") or []),
         answer_json=answer, given=given, kiyaku_version=version(),
-        terms_sha256=tree_sha256(root, "terms"), rules_sha256=tree_sha256(root, "rules"),
+        terms_sha256=terms_sha256, rules_sha256=rules_sha256,
         events_sha256=events_sha256(records),
         events=[{"source": s, "line": n, "event": raw} for s, n, raw in records])
 
@@ -93,15 +95,19 @@ def new_decision(root: Path, answer: Any, given: str, asked_by: str, records: li
 def record(store: Store, decision: Decision, root: Path) -> None:
     """Write the decision, and terms/ and rules/ of `root` when the store does not hold them yet."""
     keys = {"terms_sha256": decision.terms_sha256, "rules_sha256": decision.rules_sha256}
-    with store.transaction() as conn:
-        kept = _kept(conn, keys)
-    archive = None if kept else snapshot.pack(root)
+    pair = (decision.terms_sha256, decision.rules_sha256)
+    if pair not in store.kept:
+        with store.transaction() as conn:
+            if _kept(conn, keys):
+                store.kept.add(pair)
+    archive = None if pair in store.kept else snapshot.pack(root)
     with store.transaction(write=True) as conn:
         if archive is not None and not _kept(conn, keys):
             store.exclusive(conn, "definitions")
             if not _kept(conn, keys):
                 conn.execute(definitions.insert(), keys | {"archive": archive, "stored_at": decision.asked_at})
         conn.execute(decisions.insert(), _row(decision))
+    store.kept.add(pair)
 
 
 def _kept(conn: sa.Connection, keys: dict[str, str]) -> bool:
@@ -149,7 +155,7 @@ def get(store: Store, decision_id: str) -> Decision:
                 raise InputError(Finding(store.name, None, f"decision id {decision_id!r} is ambiguous",
                                          "give more of the id"))
     if row is None:
-        raise InputError(Finding(store.name, None, f"no decision {decision_id!r} in the store",
+        raise Missing(Finding(store.name, None, f"no decision {decision_id!r} in the store",
                                  "list them with `kiyaku log`"))
     return _decision(row)
 

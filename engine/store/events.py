@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from kiyaku.errors import Finding, InputError
 from kiyaku.replay.events import Record, Records, Stream
 from kiyaku.replay.streams import streams_of
-from kiyaku.store.connect import Store
+from kiyaku.store.connect import Missing, Store
 from kiyaku.store.schema import contracts, events
 
 BATCH = 2000
@@ -57,7 +57,7 @@ def stream(store: Store, contract: str) -> tuple[Stream, list[Record]]:
     with store.transaction() as conn:
         records = contract_records(conn, contract)
     if not records:
-        raise InputError(Finding(store.name, None, f"no events for contract {contract!r} in the store",
+        raise Missing(Finding(store.name, None, f"no events for contract {contract!r} in the store",
                                  "check the contract id, or ingest its events with `kiyaku ingest`"))
     return next(streams_of(listed(records), [])), records
 
@@ -122,6 +122,15 @@ def _contract_pages(store: Store) -> Iterator[str]:
         if len(page) < BATCH:
             return
         after = page[-1]
+
+
+def find(store: Store, text: str, limit: int = 50) -> list[tuple[str, str]]:
+    """Contracts whose id holds `text` (any case), as (id, agreement), by id: what a person searching
+    for a contract types. The text is a bound parameter, its % and _ taken literally."""
+    query = (sa.select(contracts.c.id, contracts.c.agreement)
+             .where(contracts.c.id.icontains(text, autoescape=True)).order_by(contracts.c.id).limit(limit))
+    with store.transaction() as conn:
+        return [(cid, agreement) for cid, agreement in conn.execute(query)]
 
 
 def contract_ids(store: Store) -> list[str]:
@@ -236,6 +245,9 @@ def _check_contract(store: Store, conn: sa.Connection | None, contract: str | No
     """Validate the contract as it will stand, its stored and new events together (references,
     agreement, ids), by the loader, then spool the new ones; an identity stored with other content
     is refused, one stored with the same content is already there."""
+    if contract is None:
+        # Events that name no contract (or are not even objects): the loader says what is wrong with them.
+        list(streams_of(listed(given), []))
     stored = _stored(store, conn, contract) if known else []
     seen = {key: (d, r) for r, key, d in stored}
     occurrences: dict[str, int] = {}

@@ -10,7 +10,7 @@ from sqlalchemy import Column, MetaData, Table
 from kiyaku.errors import Finding, InputError
 
 VERSION_TABLE = "kiyaku_schema"
-SCHEMA = "0002"  # the newest migration (a test holds it to alembic's head)
+SCHEMA = "0003"  # the newest migration (a test holds it to alembic's head)
 WHEN = sa.DateTime(timezone=True)
 PK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
@@ -34,6 +34,11 @@ decisions = Table("decisions", metadata, Column("id", sa.String(36), primary_key
 definitions = Table("definitions", metadata, Column("terms_sha256", sa.String(64), primary_key=True),
                     Column("rules_sha256", sa.String(64), primary_key=True),
                     Column("archive", sa.LargeBinary, nullable=False), Column("stored_at", WHEN, nullable=False))
+tokens = Table("tokens", metadata, Column("id", sa.String(16), primary_key=True), Column("user", sa.Text, nullable=False),
+               Column("role", sa.Text, nullable=False), Column("secret_sha256", sa.String(64), nullable=False),
+               Column("created_at", WHEN, nullable=False), Column("created_by", sa.Text, nullable=False))
+token_revocations = Table("token_revocations", metadata, Column("token", sa.String(16), primary_key=True),
+                          Column("revoked_at", WHEN, nullable=False), Column("revoked_by", sa.Text, nullable=False))
 
 
 def version(conn: sa.Connection) -> str | None:

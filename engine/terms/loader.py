@@ -184,10 +184,14 @@ def _provisions(c: _Collector, agreement: Agreement, tree: Mapping, file: str) -
             text_ja=node.get("text_ja"), summary_en=node["summary_en"], parent=parent,
             children=children, versions=tuple(node["versions"]) if "versions" in node else None,
             text_in_corpus=not not_in_corpus, file=file, line=node.line,
+            see_also=tuple(node.get("see_also", ())),
         ))
         return pid
 
     agreement.roots = [visit(node, None) for node in tree["provisions"]]
+    for p in agreement.provisions.values():
+        for ref in p.see_also:
+            _check_reference(c, agreement, ref, file, p.line)
     version_ids = {v.id for v in agreement.versions}
     for p in agreement.provisions.values():
         for v in p.versions or ():
@@ -242,9 +246,45 @@ def _parameters(c: _Collector, agreement: Agreement, doc: Mapping, file: str) ->
             if values and when <= values[-1][0]:
                 c.add(file, p["values"].line_of(key), f"parameter {name}: {when} is not after "
                       f"{values[-1][0]}", "list values in ascending order of date")
+            problem = _meaningless(p.get("unit"), value)
+            if problem:
+                c.add(file, p["values"].line_of(key), f"parameter {name}: {value!r} {problem}",
+                      f"a value in {p.get('unit')} must be a number the rules can use as such")
             values.append((when, value))
+        first_text = next((v.effective for v in agreement.versions if v.has_text), None)
+        if values and first_text and values[0][0] > first_text:
+            c.add(file, doc["parameters"].line_of(name), f"parameter {name} has no value until {values[0][0]}, "
+                  f"though the text of {agreement.id} is held from {first_text}",
+                  f"key its first value \"{first_text}\" (or earlier), as the text in force then says")
         agreement.parameters[name] = Parameter(name, p["description"], p.get("unit"), refs,
-                                               tuple(values), file, doc["parameters"].line_of(name))
+                                               tuple(values), file, doc["parameters"].line_of(name),
+                                               p.get("for_reference"))
+
+
+# What a value must be to mean anything in its unit: a period, a threshold or a sum cannot be negative,
+# a rate is a percentage, a multiplier or a divisor cannot be zero.
+_NATURAL = ("days", "hours", "months", "yen")
+
+
+def _meaningless(unit: str | None, value: Any) -> str | None:
+    if unit in _NATURAL + ("days_per_year", "multiplier", "percent") and (
+            isinstance(value, bool) or not isinstance(value, (int, str))):
+        return f"is not a number of {unit}"
+    if unit in _NATURAL and not (isinstance(value, int) and value >= 0):
+        return f"is not a whole number of {unit}, 0 or more"
+    if unit in ("days_per_year", "multiplier", "percent"):
+        try:
+            number = Decimal(str(value))
+        except ArithmeticError:
+            return f"is not a number ({unit})"
+        if not number.is_finite() or number <= 0 or (unit == "percent" and number > 100) or \
+                (unit == "days_per_year" and number not in (365, 366)):
+            return {"percent": "is not a percentage above 0 and at most 100",
+                    "days_per_year": "is not a number of days in a year (365 or 366)",
+                    "multiplier": "is not a multiplier above 0"}[unit]
+    if unit == "boolean" and not isinstance(value, bool):
+        return "is not true or false"
+    return None
 
 
 def _load_tax(c: _Collector, path: Path) -> tuple[tuple[tuple[date, Decimal], ...], tuple[str, ...]]:

@@ -26,6 +26,9 @@ class Provision:
     text_in_corpus: bool
     file: str
     line: int
+    # Provisions that give this one its force (別記4 binds through 第31条第4項): a ruling citing this
+    # one, or a provision below it, cites them too.
+    see_also: tuple[str, ...] = ()
 
     def in_version(self, version: "Version") -> bool:
         if self.versions is not None:
@@ -66,6 +69,7 @@ class Parameter:
     values: tuple[tuple[date, Any], ...]  # ascending by date
     file: str
     line: int
+    for_reference: str | None = None  # kept for the record, used by no rule: why
 
     def at(self, when: date) -> tuple[date, Any] | None:
         """The (effective date, value) in force on `when`, or None before the first."""

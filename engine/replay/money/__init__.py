@@ -16,20 +16,21 @@ should report the finding at that event's file and line instead.
     cap.amount, cap.as_json()
 
 Calculators: outage_days, liability_cap, outage_exemption, negligence_exemption,
-exemption_refund, surcharge, late_interest, price_table_fee, month_charge, rental_loss.
+exemption_refund, surcharge, surcharge_of_charges, late_interest, price_table_fee, month_charge, rental_loss.
 """
 
 from kiyaku.replay.money.arithmetic import Computation, Step
 from kiyaku.replay.money.exemption import exemption_refund, negligence_exemption, outage_exemption
-from kiyaku.replay.money.fees import month_charge, price_table_fee
+from kiyaku.replay.money.fees import month_charge, price_table_fee, table_fee
 from kiyaku.replay.money.interest import late_interest
 from kiyaku.replay.money.liability import liability_cap
 from kiyaku.replay.money.outage import outage_days
 from kiyaku.replay.money.params import Cited, Params
 from kiyaku.replay.money.rental import rental_loss
-from kiyaku.replay.money.surcharge import surcharge
+from kiyaku.replay.money.surcharge import surcharge, surcharge_of_charges
 from kiyaku.replay.money.tax import TaxRates
 
 __all__ = ["Cited", "Computation", "Params", "Step", "TaxRates", "exemption_refund",
            "late_interest", "liability_cap", "month_charge", "negligence_exemption",
-           "outage_days", "outage_exemption", "price_table_fee", "rental_loss", "surcharge"]
+           "outage_days", "outage_exemption", "price_table_fee", "rental_loss", "surcharge",
+           "surcharge_of_charges", "table_fee"]

@@ -22,6 +22,8 @@ DECISION_HOURS_FROM = "2: outage hours run from when the provider learned of the
 DECISION_DAY_FEE = "3: a day's fee is the monthly fee ÷ the days of the month the period starts in"
 DECISION_NO_TAX = "4: compensation and fee exemptions are tax-exclusive and carry no consumption tax"
 DECISION_INTEREST = "5: late interest is rate × days ÷ 365, nothing at all if paid within the grace"
+DECISION_INTEREST_PARTS = ("7: a debt paid in parts bears interest part by part, each to the day before it "
+                           "was paid; a part paid within the grace, or by the due date, bears none")
 
 
 @dataclass(frozen=True)

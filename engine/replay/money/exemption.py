@@ -28,7 +28,7 @@ def outage_exemption(params: Params, learned_at: datetime, ended_at: datetime,
     period at the day fee of the month it starts in (smacom 料金表 通則5). `monthly_fee` is the
     tax-exclusive fee of the service or function that could not be used.
     """
-    return fee_for_outage_days(params, learned_at, ended_at, monthly_fee, "fee_exemption")
+    return _tax_exclusive(params, fee_for_outage_days(params, learned_at, ended_at, monthly_fee, "fee_exemption"))
 
 
 def negligence_exemption(params: Params, learned_at: datetime, ended_at: datetime,
@@ -56,8 +56,21 @@ def negligence_exemption(params: Params, learned_at: datetime, ended_at: datetim
         steps.append(parts[-1])
     total, total_step = sum_steps(parts, "fee for the unusable time, exclusive of tax", (row,),
                                   "利用できなかった時間に対応する料金（税抜）")
-    return finish(total, steps + [total_step], params,
-                  (DECISION_HOURS_FROM, DECISION_DAY_FEE, DECISION_NO_TAX))
+    return _tax_exclusive(params, finish(total, steps + [total_step], params,
+                                         (DECISION_HOURS_FROM, DECISION_DAY_FEE, DECISION_NO_TAX)))
+
+
+def _tax_exclusive(params: Params, exemption: Computation) -> Computation:
+    """The reading of decision 4 made visible: the amounts payable carry consumption tax (smacom
+    料金表 通則14, ts-cloudphone 通則8, abphone 通則7), but the fee not payable is taken without it."""
+    if exemption.amount == 0:
+        return exemption
+    payable = params.get("tax.added_on_payment")
+    first, rest = exemption.steps[:1], exemption.steps[1:]
+    return Computation(exemption.amount, first + (Step(
+        "consumption tax: none on the exempted fee (decision 4), though the amounts payable carry it",
+        "not added", "0", payable.cites, "消費税相当額: 支払いを要しない料金には加算しません（決定4）"),) + rest,
+        exemption.decisions)
 
 
 def exemption_refund(params: Params, exemption: Computation, paid: int) -> Computation:

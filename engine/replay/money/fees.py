@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Mapping
 
-from kiyaku.errors import Finding, InputError
+from kiyaku.errors import DefinitionError, Finding, InputError
 from kiyaku.replay.money.arithmetic import (DECISION_DAY_FEE, Computation, Step, exact, fee_input, finish,
                                      show, sum_steps)
+from kiyaku.replay.money.clock import day
 from kiyaku.replay.money.params import Params
+from kiyaku.replay.money.tax import TaxRates, tax_rate, with_tax
 
 PRICE_KINDS = ("monthly", "initial", "additional_work")
 PRICE_KINDS_JA = {"monthly": "月額基本利用料", "initial": "初期費用", "additional_work": "追加工事費用"}
@@ -58,7 +60,18 @@ def price_table_fee(params: Params, lines: Mapping[str, int], kind: str = "month
     steps = [_price_line(table, code, quantity, kind, where) for code, quantity in lines.items()]
     total, step = sum_steps(steps, f"{kind} fee, exclusive of tax",
                             label_ja=f"{PRICE_KINDS_JA.get(kind, kind)}（税抜）")
-    return finish(total, steps + [step], params)
+    return finish(total, [_tax_exclusive_table(params)] + steps + [step], params)
+
+
+def _tax_exclusive_table(params: Params) -> Step:
+    """smacom 料金表 通則1: the table shows amounts without consumption tax (税別額), as the
+    calculators take them; a table stated with tax would need them changed."""
+    shown = params.get("tax.fees_tax_exclusive")
+    if shown.value is not True:
+        raise DefinitionError(Finding(shown.file, shown.line, f"tax.fees_tax_exclusive is {shown.value!r}",
+                                      "the money calculators read the price table as tax-exclusive (税別額)"))
+    return Step("the price table's amounts are exclusive of consumption tax (税別額)", "tax included: none",
+                "0", shown.cites, "料金表の料金額は税別額です（消費税相当額を含みません）")
 
 
 def _price_line(table: Mapping[str, Mapping], code: str, quantity: int, kind: str,
@@ -143,3 +156,22 @@ def _days_of_use(first: date, last: date, started_on: date | None, ended_on: dat
     span = f"{since} to {until}" if used else "none"
     return share, Step(f"share of {first:%Y-%m} used (days of use: {span})", f"{used} ÷ {days}",
                        exact(share), cites, f"{first:%Y-%m} のうち利用した日数の割合（利用日: {span}）")
+
+
+def table_fee(params: Params, code: str, arose_on: date | datetime, tax_rates: TaxRates) -> Computation:
+    """A fee of smacom's 料金表 第2表 (parameter fee_table) charged once, with consumption tax at the
+    rate of the day it arose when the terms add tax to what is payable (tax.added_on_payment)."""
+    where = "money.table_fee"
+    arose_on = day(arose_on, "arose_on", where)
+    row = next((r for r in params.get("fee_table").value if r["code"] == code), None)
+    if row is None:
+        raise InputError(Finding(where, None, f"no fee {code!r} in fee_table", "use a code of parameter fee_table"))
+    amount = row["amount"]
+    steps = [Step(f"{row['name_ja']} ({row['unit_ja']}), exclusive of tax", "fee_table", exact(amount),
+                  (row["reference"],), f"{row['name_ja']}（{row['unit_ja']}、税別）")]
+    payable = params.get("tax.added_on_payment")
+    if payable.value is not True:
+        return finish(Fraction(amount), steps, params)
+    total, tax_steps = with_tax(Fraction(amount), tax_rate(tax_rates, arose_on, where), arose_on, payable.cites,
+                                "the fee", "手数料")
+    return finish(total, steps + tax_steps, params)

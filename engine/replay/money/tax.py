@@ -35,11 +35,11 @@ WHAT_JA = {"the surcharge": "割増金", "the amount owed": "支払いを要す�
 
 
 def with_tax(base: Fraction, rate: Fraction, arose_on: date, cites: tuple[str, ...],
-             what: str) -> tuple[Fraction, list[Step]]:
+             what: str, what_ja: str | None = None) -> tuple[Fraction, list[Step]]:
     """`base` plus consumption tax on it, exact (rounding comes once, on the final amount)."""
     tax = base * rate / 100
     total = base + tax
-    what_ja = WHAT_JA.get(what, what)
+    what_ja = what_ja or WHAT_JA.get(what, what)
     return total, [
         Step(f"consumption-tax rate in force on {arose_on}, the day the charge arose ({TAX_SOURCE})",
              "national law", exact(rate), cites, f"料金が生じた日（{arose_on}）の消費税率（{TAX_SOURCE}）"),
