@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from kiyaku.replay import money
 from kiyaku.errors import Finding, InputError
@@ -48,9 +48,13 @@ class Context:
             return self.index.having(type_, name, value)
         return self.index.of_type(type_)
 
+    def having(self, type_: str, **fields: Any) -> Iterator[Fact]:
+        """The facts of a type with these field values, up to the as-of time, in the order they came."""
+        return (f for f in self._candidates(type_, fields) if f.time <= self.as_of
+                and all(f.data.get(k) == v for k, v in fields.items()))
+
     def first(self, type_: str, **fields: Any) -> Fact | None:
-        return next((f for f in self._candidates(type_, fields) if f.time <= self.as_of
-                     and all(f.data.get(k) == v for k, v in fields.items())), None)
+        return next(self.having(type_, **fields), None)
 
     def latest(self, type_: str, until: datetime) -> Fact | None:
         return next((f for f in reversed(self._candidates(type_, {})) if f.time <= until), None)
@@ -101,8 +105,7 @@ def _outage_amount(calculator: Callable[..., money.Computation]) -> Callable[[Fa
 def _late_interest(overdue: Fact, ctx: Context) -> money.Computation:
     """Each payment toward the invoice reduces the debt from its day (spec decision 7)."""
     invoice = ctx.first("invoice", eid=overdue.data["invoice"])
-    payments = [(f.time, f.data["amount"]) for f in ctx.facts
-                if f.type == "payment" and f.data["invoice"] == invoice.data["eid"] and f.time <= ctx.as_of]
+    payments = [(f.time, f.data["amount"]) for f in ctx.having("payment", invoice=invoice.data["eid"])]
     due = datetime.fromisoformat(invoice.data["due_date"]).date()
     return money.late_interest(ctx.params(overdue.time), invoice.data["amount"], due,
                                payments=payments, as_of=ctx.as_of)
