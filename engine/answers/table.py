@@ -183,18 +183,20 @@ def _table(c: Evaluated, all_grounds: bool) -> str:
     """One contract for people: a summary line, then grounds met marked *, undetermined ?, with the
     summary and what is missing; the grounds that do not apply only when asked for."""
     lines = ["", _summary(c)]
-    for r in c.rulings:
-        if _outcome(r) == "not_grounds" and not all_grounds:
-            continue
-        lines.extend(_rows(r.as_dict() if isinstance(r, Unmet) else r))
+    shown = [r.as_dict() if isinstance(r, Unmet) else r for r in c.rulings
+             if all_grounds or _outcome(r) != "not_grounds"]
+    # The columns as wide as this contract's longest kind and outcome, so that the rows line up.
+    widths = (max((len(r["kind"]) for r in shown), default=0), max((len(r["outcome"]) for r in shown), default=0))
+    for r in shown:
+        lines.extend(_rows(r, widths))
     return "\n".join(lines) + "\n"
 
 
-def _rows(r: dict[str, Any]) -> list[str]:
+def _rows(r: dict[str, Any], widths: tuple[int, int]) -> list[str]:
     mark = {"not_grounds": " ", "undetermined": "?"}.get(r["outcome"], "*")
     amount = f"¥{r['amount']:,}" if r.get("amount") is not None else ""
-    rows = [f" {mark} {r['kind']:<13} {r['outcome']:<16} {amount:>9} {r['modality']:<9} {r['at'][:16]:<16} "
-            f"{', '.join(r['citations'])}"]
+    rows = [f" {mark} {r['kind']:<{widths[0]}} {r['outcome']:<{widths[1]}} {amount:>9} {r['modality']:<9} "
+            f"{r['at'][:16]:<16} {', '.join(r['citations'])}"]
     if r["outcome"] != "not_grounds":
         rows.append(f"     {r['summary']}")
         rows.extend(f"     missing: {m}" for m in r["missing"])

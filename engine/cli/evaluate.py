@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from kiyaku.cli.common import db_option, parse_at, repo_root, reported, root_option, store_name
+from kiyaku.cli.common import as_of, at_option, db_option, locate, reported, root_option, stated, store_name
 from kiyaku.cli.progress import progress
 
 FORMATS = ("table", "json", "jsonl", "csv")
@@ -16,7 +16,7 @@ FORMATS = ("table", "json", "jsonl", "csv")
 
 @click.command("evaluate")
 @click.argument("events", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--at", "at", default=None, help="Evaluate as of this time (ISO 8601, Asia/Tokyo unless an offset is given; default: each contract's last event).")
+@at_option("Evaluate as of this time")
 @click.option("--contract", default=None, help="Only this contract.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table for people; json, jsonl and csv (one row per ruling) for programs.")
@@ -34,7 +34,8 @@ def command(events: tuple[Path, ...], at: str | None, contract: str | None, fmt:
     """Replay contract event streams through the rules and print rulings with citations.
 
     The events come from EVENTS files, or without them from the case store (--db, $KIYAKU_DB, or
-    kiyaku.db here). Contracts come in contract-id order. Files are read twice: first every event
+    kiyaku.db here). Contracts come in contract-id order, as of --at (default: now, stated at the
+    end: under the table, on standard error with json, jsonl and csv). Files are read twice: first every event
     is checked (nothing is printed if one is bad), then one contract at a time is evaluated and
     printed.
 
@@ -52,16 +53,17 @@ def command(events: tuple[Path, ...], at: str | None, contract: str | None, fmt:
 
     if events and db:
         raise click.UsageError("give EVENTS files or --db, not both")
-    when = parse_at(at)
+    when = as_of(at)
+    found_root = locate(root)
     errors: list[Finding] = []
     notes: list[str] = []
     with reported():
-        shipped = definitions.load(repo_root(root))
+        shipped = definitions.load(found_root.path)
         source, contracts = (_files(events, contract, keep_going, errors, scheduler, shipped[0]) if events else
                              _stored(db, contract))
         processes = bulk.workers(jobs, sum(c.events for c in contracts))
         work = list(bulk.parts(source, contracts, processes))
-        results = bulk.run(work, Rendering(fmt, all_grounds, when, keep_going), shipped, processes, scheduler)
+        results = bulk.run(work, Rendering(fmt, all_grounds, when.time, keep_going), shipped, processes, scheduler)
         sink = Sink(sys.stdout.buffer, fmt)
         for part, (body, found, bad) in progress(zip(work, results), desc="evaluating", unit="contract",
                                                  total=len(contracts), size=lambda done: len(done[0].contracts)):
@@ -75,6 +77,8 @@ def command(events: tuple[Path, ...], at: str | None, contract: str | None, fmt:
         sink.close(notes)
     for note in notes:
         click.echo(f"note: {note}", err=True)
+    # Which terms and which as-of time: under the table, on standard error beside a program's format.
+    click.echo(stated(found_root, when), err=fmt != "table")
     if errors:
         sys.exit(1)
 
