@@ -165,6 +165,7 @@ class Input:
     case: str | None
     batch: Batch | None = None  # a scenario case's events (an event file is read contract by contract)
     path: Path | None = None  # an event file
+    store: str | None = None  # a case store, read contract by contract as an event file is
 
 
 def inputs(base: Path, scenarios: list[Path], streams: list[Path], errors: list[Finding]) -> list[Input]:
@@ -225,24 +226,33 @@ class Comparing:
 
 def compare_file(inp: Input, shipped: tuple[Any, Any], jobs: int | None = None,
                  scheduler: str | None = None) -> tuple[list[Move], int, int, list[tuple[int | None, Finding]]]:
-    """An event file evaluated with both sides contract by contract (in worker processes or on a
-    cluster when it is large), so that memory holds a few contracts' rulings, not the file's."""
+    """An event file or a case store evaluated with both sides contract by contract (in worker processes
+    or on a cluster when it is large), so that memory holds a few contracts' rulings, not the input's."""
     from kiyaku.replay import bulk
-    from kiyaku.replay.streams import Files, file_inputs, index
 
-    sources = file_inputs([inp.path], names=[inp.file])
-    errors: list[Finding] = []
-    located = index(sources, errors, keep_going=True)
-    if errors:
-        return [], 0, 0, [(None, f) for f in errors]
-    if scheduler:
-        bulk.readable_everywhere(sources)
+    if inp.store is not None:
+        from kiyaku.store import open_store
+        from kiyaku.store.events import Stored, sizes
+
+        with open_store(inp.store) as store:
+            source, located = Stored.named(inp.store), sizes(store)
+    else:
+        from kiyaku.replay.streams import Files, file_inputs, index
+
+        sources = file_inputs([inp.path], names=[inp.file])
+        errors: list[Finding] = []
+        located = index(sources, errors, keep_going=True)
+        if errors:
+            return [], 0, 0, [(None, f) for f in errors]
+        if scheduler:
+            bulk.readable_everywhere(sources)
+        source = Files(tuple(sources))
     moves: list[Move] = []
     counts = [0, 0]
     failed: list[tuple[int | None, Finding]] = []
     events = sum(c.events for c in located)
     processes = 1 if events < bulk.ALONE else bulk.workers(jobs, events)  # a small file: here, at once
-    for found, a, b, bad in bulk.run(bulk.parts(Files(tuple(sources)), located, processes), Comparing(inp), shipped,
+    for found, a, b, bad in bulk.run(bulk.parts(source, located, processes), Comparing(inp), shipped,
                                      processes, scheduler):
         moves += found
         counts = [counts[0] + a, counts[1] + b]
@@ -608,10 +618,11 @@ def _reaches(c: Change, m: Move, rule_ids: set[str], texts: set[str], cited: set
 
 def run(root: Path, base: str | None = None, head: str | None = None, events: list[Path] = (),
         scenarios: list[Path] | None = None, examples: list[Path] | None = None, jobs: int | None = None,
-        scheduler: str | None = None, shown: Callable[[Iterable[Input]], Iterable[Input]] = lambda i: i) -> Report:
+        scheduler: str | None = None, shown: Callable[[Iterable[Input]], Iterable[Input]] = lambda i: i,
+        db: str | None = None) -> Report:
     """Build both sides, evaluate every input on each, and attribute every ruling that moved. Event
-    files are read contract by contract (over `jobs` worker processes, or on the Dask cluster at
-    `scheduler`, when large); `shown` wraps the inputs as they are evaluated (a progress bar)."""
+    files and the case store `db` are read contract by contract (over `jobs` worker processes, or on the
+    Dask cluster at `scheduler`, when large); `shown` wraps the inputs as they are evaluated (a progress bar)."""
     from kiyaku import definitions
 
     with sides(root, base, head) as (old, new):
@@ -619,6 +630,8 @@ def run(root: Path, base: str | None = None, head: str | None = None, events: li
         scenario_paths = scenarios if scenarios is not None else [new.root / "tests" / "scenarios"]
         example_paths = examples if examples is not None else [new.root / "examples"]
         found_inputs = inputs(new.root, scenario_paths, list(example_paths) + list(events), errors)
+        if db is not None:
+            found_inputs.append(Input(db, db, None, None, store=db))
         cases = [i for i in found_inputs if i.batch is not None]
         loaded = []
         results = []
@@ -638,7 +651,7 @@ def run(root: Path, base: str | None = None, head: str | None = None, events: li
                 continue
             moves += compare(inp, a.rulings, b.rulings)
         rulings = [sum(len(r.rulings) for r in results[0]), sum(len(r.rulings) for r in results[1])]
-        for inp in shown([i for i in found_inputs if i.path is not None]):
+        for inp in shown([i for i in found_inputs if i.batch is None]):
             found, a, b, failed = compare_file(inp, tuple(loaded), jobs, scheduler)
             if failed:
                 messages += [f"{side.label}: {f}" for i, f in failed for side in ((old, new) if i is None else
@@ -647,7 +660,8 @@ def run(root: Path, base: str | None = None, head: str | None = None, events: li
             moves += found
             rulings = [rulings[0] + a, rulings[1] + b]
         n_cases = sum(i.case is not None for i in found_inputs)
-        counts = {"scenario_cases": n_cases, "event_files": len(found_inputs) - n_cases,
+        counts = {"scenario_cases": n_cases, "event_files": sum(i.path is not None for i in found_inputs),
+                  "stores": sum(i.store is not None for i in found_inputs),
                   "rulings_base": rulings[0], "rulings_head": rulings[1]}
         return report_of(old, new, loaded, moves, counts, messages)
 
@@ -741,8 +755,13 @@ def _headline(report: Report) -> str:
 def _tally(report: Report) -> str:
     c = report.counts
     return (f"{c['changed']} ruling(s) changed, {c['added']} appeared, {c['removed']} disappeared "
-            f"(evaluated {c['scenario_cases']} scenario case(s) and {c['event_files']} event file(s): "
+            f"(evaluated {c['scenario_cases']} scenario case(s) and {c['event_files']} event file(s)"
+            f"{_stores(c)}: "
             f"{c['rulings_base']} rulings before, {c['rulings_head']} after)")
+
+
+def _stores(counts: dict[str, int]) -> str:
+    return " and the case store" if counts.get("stores") else ""
 
 
 def _unmet(m: Move) -> bool:
@@ -848,7 +867,7 @@ def render_markdown(report: Report) -> str:
     if report.errors:
         lines += ["#### Could not evaluate", ""] + [f"- {_md(e)}" for e in report.errors] + [""]
     lines.append(f"<sub>{c['changed']} changed, {c['added']} appeared, {c['removed']} disappeared; "
-                 f"{c['scenario_cases']} scenario cases and {c['event_files']} event files evaluated.</sub>")
+                 f"{c['scenario_cases']} scenario cases and {c['event_files']} event files{_stores(c)} evaluated.</sub>")
     return "\n".join(lines) + "\n"
 
 
