@@ -203,16 +203,23 @@ def test_a_ruling_no_change_reaches_is_inferred_only_when_one_change_could_have_
                                                                                     "late_interest.annual_rate"]]
 
 
-def test_a_large_events_file_is_compared_contract_by_contract_in_worker_processes(
-        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kiyaku.replay import bulk
-
+def shorter_suspensions_and_breaches(repo: Path, tmp_path: Path) -> Path:
+    """ts-cloudphone's maximum suspension cut from 6 to 3 months in the working tree, and an events file
+    of 30 contracts each with a breach of 第35条 (a ground of suspension whose period that bounds)."""
     edit(repo / "terms" / "ts-cloudphone" / "parameters.yaml", '"2015-11-01": 6', '"2015-11-01": 3',
          after="suspension.max_months:")
     events = tmp_path / "breaches.jsonl"
     events.write_text("".join(
         json.dumps({"contract": f"TS-{n:03d}", "agreement": "ts-cloudphone", "time": "2025-02-01", "type": "breach",
                     "id": "B1", "obligation": "ts-cloudphone:35.1"}) + "\n" for n in range(30)), "utf-8")
+    return events
+
+
+def test_a_large_events_file_is_compared_contract_by_contract_in_worker_processes(
+        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiyaku.replay import bulk
+
+    events = shorter_suspensions_and_breaches(repo, tmp_path)
     alone = json.loads(render(run(repo, events=[events], examples=[]), "json"))
     monkeypatch.setattr(bulk, "ALONE", 0)  # share out even a small file
     shared = json.loads(render(run(repo, events=[events], examples=[], jobs=2), "json"))
@@ -225,12 +232,7 @@ def test_the_case_store_is_compared_contract_by_contract_as_an_events_file_is(
         repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from kiyaku.replay import bulk
 
-    edit(repo / "terms" / "ts-cloudphone" / "parameters.yaml", '"2015-11-01": 6', '"2015-11-01": 3',
-         after="suspension.max_months:")
-    events = tmp_path / "breaches.jsonl"
-    events.write_text("".join(
-        json.dumps({"contract": f"TS-{n:03d}", "agreement": "ts-cloudphone", "time": "2025-02-01", "type": "breach",
-                    "id": "B1", "obligation": "ts-cloudphone:35.1"}) + "\n" for n in range(30)), "utf-8")
+    events = shorter_suspensions_and_breaches(repo, tmp_path)
     db = str(tmp_path / "kiyaku.db")
     assert CliRunner().invoke(main, ["ingest", str(events), "--db", db]).exit_code == 0
     monkeypatch.setattr(bulk, "ALONE", 0)  # share out even a small store
