@@ -89,7 +89,7 @@ def run_adapter(data: list[list[dict[str, Any]]], post: bool = False) -> tuple[f
 
 
 def run_host(data: list[list[dict[str, Any]]], post: bool = False) -> tuple[float, int]:
-    from durable import kiyaku as durable_engine
+    from durable import engine as durable_engine
 
     fired = [0]
 

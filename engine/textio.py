@@ -58,8 +58,16 @@ def read_text(path: Path | str, label: str | None = None, limit: int = MAX_DOCUM
 def read_lines(path: Path | str, label: str | None = None) -> Iterator[tuple[int, str]]:
     """(line number, text) of each line, read lazily; lines longer than MAX_LINE are refused."""
     label = label or name_of(path)
+    for n, _, raw in read_raw_lines(path, label):
+        yield n, decode(raw, label, n)
+
+
+def read_raw_lines(path: Path | str, label: str | None = None) -> Iterator[tuple[int, int, bytes]]:
+    """(line number, byte offset, bytes) of each line, not yet decoded, for a reader that comes back
+    to a line by its offset (`decode` each, as `read_lines` does); lines longer than MAX_LINE are refused."""
+    label = label or name_of(path)
     with open_binary(path, label) as f:
-        n = 0
+        n = offset = 0
         while True:
             raw = _readline(f, label, n + 1)
             if not raw:
@@ -68,7 +76,8 @@ def read_lines(path: Path | str, label: str | None = None) -> Iterator[tuple[int
             if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
                 raise Unreadable(Finding(label, n, f"the line is longer than {MAX_LINE >> 20} MiB",
                                          "JSON Lines: one event object per line"))
-            yield n, decode(raw, label, n)
+            yield n, offset, raw
+            offset += len(raw)
 
 
 def decode(data: bytes, label: str, line: int | None = None) -> str:
@@ -141,6 +150,21 @@ def forget_kept() -> None:
         if isinstance(kept, Path):
             shutil.rmtree(kept.parent, ignore_errors=True)
     _kept_sources.clear()
+
+
+def kept_file(path: Path | str) -> str | None:
+    """A file holding what was kept of a one-time source already read (standard input, a pipe), for
+    another process to read the same bytes again; None for a source read where it lies (a file)."""
+    key = STDIN if str(path) == STDIN else os.path.realpath(path)
+    kept = _kept_sources.get(key)
+    if kept is None or isinstance(kept, Unreadable):
+        return None
+    if isinstance(kept, bytes):
+        folder = Path(tempfile.mkdtemp(prefix="kiyaku-input-"))
+        atexit.register(shutil.rmtree, folder, True)
+        (folder / "input").write_bytes(kept)
+        kept = _kept_sources[key] = folder / "input"
+    return str(kept)
 
 
 def _kept(key: str, stream: BinaryIO | None, label: str) -> BinaryIO:

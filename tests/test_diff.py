@@ -201,3 +201,47 @@ def test_a_ruling_no_change_reaches_is_inferred_only_when_one_change_could_have_
     groups, unattributed, _ = attribute([far], [one, two], (Book(), Book()))
     assert groups == [] and [[c.name for c in g.causes] for g in unattributed] == [["tax.rounding",
                                                                                     "late_interest.annual_rate"]]
+
+
+def shorter_suspensions_and_breaches(repo: Path, tmp_path: Path) -> Path:
+    """ts-cloudphone's maximum suspension cut from 6 to 3 months in the working tree, and an events file
+    of 30 contracts each with a breach of 第35条 (a ground of suspension whose period that bounds)."""
+    edit(repo / "terms" / "ts-cloudphone" / "parameters.yaml", '"2015-11-01": 6', '"2015-11-01": 3',
+         after="suspension.max_months:")
+    events = tmp_path / "breaches.jsonl"
+    events.write_text("".join(
+        json.dumps({"contract": f"TS-{n:03d}", "agreement": "ts-cloudphone", "time": "2025-02-01", "type": "breach",
+                    "id": "B1", "obligation": "ts-cloudphone:35.1"}) + "\n" for n in range(30)), "utf-8")
+    return events
+
+
+def test_a_large_events_file_is_compared_contract_by_contract_in_worker_processes(
+        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiyaku.replay import bulk
+
+    events = shorter_suspensions_and_breaches(repo, tmp_path)
+    alone = json.loads(render(run(repo, events=[events], examples=[]), "json"))
+    monkeypatch.setattr(bulk, "ALONE", 0)  # share out even a small file
+    shared = json.loads(render(run(repo, events=[events], examples=[], jobs=2), "json"))
+    assert shared == alone
+    by_events = {r["contract"] for g in shared["groups"] for r in g["rulings"] if r["input"] == str(events)}
+    assert by_events == {f"TS-{n:03d}" for n in range(30)}  # each one's maximum period moved from 6 to 3 months
+
+
+def test_the_case_store_is_compared_contract_by_contract_as_an_events_file_is(
+        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiyaku.replay import bulk
+
+    events = shorter_suspensions_and_breaches(repo, tmp_path)
+    db = str(tmp_path / "kiyaku.db")
+    assert CliRunner().invoke(main, ["ingest", str(events), "--db", db]).exit_code == 0
+    monkeypatch.setattr(bulk, "ALONE", 0)  # share out even a small store
+    doc = json.loads(render(run(repo, examples=[], scenarios=[], db=db, jobs=2), "json"))
+    rows = [r for g in doc["groups"] for r in g["rulings"]]
+    # Each contract's maximum suspension period (ts-cloudphone 第23条第1項) moved from 6 to 3 months.
+    assert {r["contract"] for r in rows} == {f"TS-{n:03d}" for n in range(30)} and {r["input"] for r in rows} == {db}
+    assert {json.dumps(r["fields"]) for r in rows} == {
+        json.dumps({"period": {"base": {"max_months": 6}, "head": {"max_months": 3}}})}
+    assert doc["counts"]["stores"] == 1 and doc["counts"]["event_files"] == 0 and doc["errors"] == []
+    code, table = diff(repo, "--db", db, "--examples", str(tmp_path / "none"), "--scenarios", str(tmp_path / "none"))
+    assert code == 0 and "(evaluated 0 scenario case(s) and 0 event file(s) and the case store: " in table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -107,3 +108,20 @@ def test_a_negative_or_fractional_amount_is_bad_input(tmp_path: Path) -> None:
     assert code == 1
     assert f"{path}:1: field monthly_fee: -3000 is less than the minimum of 0" in err
     assert f"{path}:2: field amount_excluding_tax: 10.5 is not an integer (amounts are whole yen)" in err
+
+
+def test_without_at_it_evaluates_as_of_now_and_says_so(tmp_path: Path) -> None:
+    # smacom 第17条第1項第1号: a debt unpaid after its due date (2025-05-31) opens suspension. The last
+    # event is the invoice (2025-05-01): as of it nothing is due; as of now (a later day) the debt is.
+    path = write(tmp_path,
+                 '{"contract": "C", "agreement": "smacom", "time": "2025-04-01", "type": "service_started"}',
+                 '{"contract": "C", "time": "2025-05-01", "type": "invoice", "id": "I", "amount": 1000, "due_date": "2025-05-31"}')
+    code, out, err = run(path)
+    assert code == 0
+    assert re.search(r"^ \* suspension +may_suspend .* smacom:17\.1\.1", out, re.M)
+    assert out.rstrip().splitlines()[-1].startswith("as of ") and out.rstrip().endswith("(now; give --at to fix it)")
+    code, out, err = run(path, "--at", "2025-05-15")
+    assert code == 0 and "may_suspend" not in out
+    assert out.rstrip().endswith("as of 2025-05-15T00:00:00+09:00 (--at)")
+    code, out, err = run(path, "--at", "2025-05-15", "--format", "json")
+    assert json.loads(out) and err.rstrip().endswith("as of 2025-05-15T00:00:00+09:00 (--at)")

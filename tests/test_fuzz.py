@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from kiyaku import definitions
 from kiyaku.cli import main
 from kiyaku.errors import InputError
-from kiyaku.replay.events import dict_records, file_records, streams_of, unresolved_citations, vocabulary
+from kiyaku.replay.events import dict_records, file_records, unresolved_citations, vocabulary
+from kiyaku.replay.streams import streams_of
 
 ROOT = Path(__file__).resolve().parent.parent
 TERMS = definitions.load(ROOT)[0]

@@ -416,7 +416,7 @@ def test_a_payment_falls_on_its_date_in_tokyo(tmp_path: Path, paid: str, answer:
 def test_no_traceback_reaches_the_user_even_for_a_fault_of_kiyaku(monkeypatch: pytest.MonkeyPatch) -> None:
     import kiyaku.replay.judge as judge
 
-    monkeypatch.setattr(judge.Judge, "rulings", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(judge.Judge, "_replay", lambda *a, **k: 1 / 0)  # every path to rulings replays
     monkeypatch.delenv("KIYAKU_TRACEBACK", raising=False)
     result = cli("evaluate", SMACOM)
     assert result.exit_code == 70 and "Traceback" not in result.stderr

@@ -201,14 +201,14 @@ def test_rules_that_a_negation_cannot_touch_share_one_durable_ruleset() -> None:
         "unsigned": {"all": [{"o": {"t": "order"}}, {"s$not": {"$and": [{"t": "signature"}, {"of": {"o": "id"}}]}}]},
     }
     with RuleEngine({"rs": rules}) as engine:
-        assert engine._rulesets["rs"].partitions == [["paid", "unacked", "unsigned"], ["unpaid"]]
+        assert engine._rulesets["rs"].full.partitions == [["paid", "unacked", "unsigned"], ["unpaid"]]
 
 
 def test_a_message_goes_only_to_the_partitions_that_test_its_type() -> None:
     rules = {"paid": PAID, "unpaid": UNPAID,
              "flagged": {"all": [{"m": {"$and": [{"t": "alert"}, {"level": "high"}]}}]}}
     with RuleEngine({"rs": rules}) as engine:
-        rs = engine._rulesets["rs"]
+        rs = engine._rulesets["rs"].full
         assert rs.partitions == [["paid", "flagged"], ["unpaid"]]
         assert rs.partitions_for({"t": "alert"}) == [0]
         assert rs.partitions_for({"t": "invoice"}) == [0, 1]
@@ -529,7 +529,7 @@ def test_exception_stored_in_durable_state_is_raised() -> None:
     with RuleEngine({"rs": {"a": {"all": [{"m": {"t": "a"}}]}}}) as engine:
         s = engine.session("rs", "k")
         s.assert_fact({"t": "b"})
-        handle = engine._rulesets["rs"].handles[0]
+        handle = engine._rulesets["rs"].full.handles[0]
         inference._dre.update_state(handle, json.dumps({"sid": s._sid, "id": f"sid-{s._sid}", "$s": 1, "exception": "boom"}))
         with pytest.raises(InferenceError, match="exception.*boom"):
             s.assert_fact({"t": "a"})

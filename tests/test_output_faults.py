@@ -102,7 +102,7 @@ def test_a_full_temporary_folder_anywhere_is_one_line(monkeypatch: pytest.Monkey
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", "/tmp/kiyaku-spool")
 
-    monkeypatch.setattr(judge.Judge, "rulings", full)
+    monkeypatch.setattr(judge.Judge, "_replay", full)  # every path to rulings replays
     result = cli("evaluate", SMACOM)
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == "kiyaku: /tmp/kiyaku-spool: No space left on device\n"

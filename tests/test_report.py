@@ -19,7 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from kiyaku.cli import main
-from kiyaku.replay.events import load, parse_time
+from kiyaku.replay.events import parse_time
+from kiyaku.replay.streams import load
 from kiyaku.paths import version
 from kiyaku.report import build, build_case, file_inputs, render_case
 from kiyaku.report.provenance import Provenance, tree_sha256

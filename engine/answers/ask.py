@@ -87,9 +87,9 @@ def answer(q: Question, judge: Judge, stream: Stream, as_of: datetime) -> Answer
 def contract_stream(paths: list[Path], contract: str) -> Stream:
     """The contract's events, read once for both replays."""
     from kiyaku.errors import Finding, InputError, quoted
-    from kiyaku.replay.events import streams
+    from kiyaku.replay.streams import streams
 
-    found = next((s for s in streams(paths, []) if s.contract == contract), None)
+    found = next(streams(paths, [], only=contract), None)
     if found is None:
         raise InputError(Finding(", ".join(map(str, paths)), None, f"no events for contract {quoted(contract)}",
                                  "check --contract against the `contract` field of the events"))

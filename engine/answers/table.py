@@ -1,53 +1,221 @@
-"""Rulings as text: a table for people, JSON and JSON Lines for programs. Output is deterministic.
+"""Rulings as text: a table for people; JSON, JSON Lines and CSV for programs. Output is deterministic.
 
 Rulings arrive one contract at a time and are written as they come, so that memory holds one
-contract's rulings, not the whole input's."""
+contract's rulings, not the whole input's. A part of the output is rendered to bytes on its own
+(`render`, in a worker process or on a cluster) and the parts are joined in order (`Sink`): the
+result is the same, byte for byte, however the contracts were shared out.
+
+The table shows, for each contract, one summary line and the rulings that apply or are undetermined;
+`all_grounds` adds the grounds that do not apply. JSON, JSON Lines and CSV hold every ground
+considered (scripts read `not_grounds` rulings). A ground never met is printed from a template of
+its ruling, which differs from contract to contract only in the contract id and the time.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, TextIO
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, BinaryIO, Iterable
 
 import orjson  # several times faster than json for the many rulings of a bulk run, same JSON
 
+from kiyaku.errors import InputError
+from kiyaku.output import escape_controls
+from kiyaku.replay import bulk
+from kiyaku.replay.judge import Evaluated, notes
+from kiyaku.replay.rulings import Unmet
 
-def write(out: TextIO, chunks: Iterable[list[dict[str, Any]]], fmt: str, notes=lambda: ()) -> None:
-    """Write each chunk of rulings (a contract's) as it comes; `notes` is read once all are written."""
-    first = True
-    for chunk in chunks:
-        for r in chunk:
-            if fmt == "json":
-                out.write(("[\n" if first else ",\n") + _indented(orjson.dumps(r, option=orjson.OPT_INDENT_2).decode()))
-            elif fmt == "jsonl":
-                out.write(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE).decode())
-            first = False
-        if fmt == "table" and chunk:
-            out.write(table(chunk))
-    if fmt == "json":
-        out.write("[]\n" if first else "\n]\n")
-    elif fmt == "table":
-        out.write("".join(f"note: {n}\n" for n in notes()))
-
-
-def _indented(text: str) -> str:
-    return "\n".join("  " + line for line in text.split("\n"))
+FORMATS = ("table", "json", "jsonl", "csv")
+CSV_COLUMNS = ("contract", "agreement", "version", "kind", "ground", "outcome", "modality", "at", "amount",
+               "citations", "summary", "missing")
+# The characters output.escape_controls shows escaped (the C0 and C1 controls but tab and newline,
+# U+061C, the bidirectional controls and the line and paragraph separators), found in UTF-8 without
+# decoding: the bytes that can begin one are kept (a quick pass), then each kind is looked for after
+# its first byte (a literal first byte makes the regular expression scan quickly).
+_SAFE = bytes(b for b in range(256) if not (b <= 0x08 or 0x0b <= b <= 0x1f or b in (0x7f, 0xc2, 0xd8, 0xe2)))
+_AFTER = {0xc2: re.compile(rb"\xc2[\x80-\x9f]"), 0xd8: re.compile(rb"\xd8\x9c"),
+          0xe2: re.compile(rb"\xe2(?:\x80[\x8e\x8f\xa8-\xae]|\x81[\xa6-\xa9])")}
 
 
-def table(rulings: list[dict[str, Any]]) -> str:
-    """One contract's rulings (or several contracts', in turn) for people: grounds met marked *,
-    undetermined ?, with the summary and what is missing."""
-    lines = []
-    contract = None
-    for r in rulings:
-        if r["contract"] != contract:
-            contract = r["contract"]
-            lines.append(f"\n{contract} — {r['agreement']} (version {r['version_label']})")
-        mark = {"not_grounds": " ", "undetermined": "?"}.get(r["outcome"], "*")
-        amount = f"¥{r['amount']:,}" if r.get("amount") is not None else ""
-        lines.append(f" {mark} {r['kind']:<13} {r['outcome']:<16} {amount:>9} {r['modality']:<9} {r['at'][:16]:<16} "
-                     f"{', '.join(r['citations'])}")
-        if r["outcome"] == "not_grounds":
-            continue
-        lines.append(f"     {r['summary']}")
-        for m in r["missing"]:
-            lines.append(f"     missing: {m}")
+def _has_controls(text: bytes) -> bool:
+    return any(lead not in _AFTER or _AFTER[lead].search(text) for lead in set(text.translate(None, _SAFE)))
+
+
+def render(contracts: Iterable[Evaluated], fmt: str, all_grounds: bool = False) -> bytes:
+    """These contracts' rulings, in the given order, without the format's opening and closing. Event
+    text cannot drive a terminal: controls are shown escaped, as everything kiyaku writes (output.py)."""
+    parts: list[bytes] = []
+    for c in contracts:
+        if fmt == "table":
+            parts.append(_table(c, all_grounds).encode())
+        elif fmt == "csv":
+            parts.append(_csv(c))
+        else:
+            parts.extend(_json(c, fmt))
+    text = (b",\n" if fmt == "json" else b"").join(parts)
+    return escape_controls(text.decode()).encode() if _has_controls(text) else text
+
+
+class Sink:
+    """Writes rendered parts to a binary stream as they come, within the format's frame: the JSON
+    array's brackets and commas, the CSV header, the table's closing notes."""
+
+    def __init__(self, out: BinaryIO, fmt: str) -> None:
+        self.out, self.fmt, self.started = out, fmt, False
+
+    def part(self, body: bytes) -> None:
+        if not body:
+            return
+        if not self.started:
+            self._open()
+        elif self.fmt == "json":
+            self.out.write(b",\n")
+        self.out.write(body)
+
+    def close(self, notes: Iterable[str] = ()) -> None:
+        if self.fmt == "json":
+            self.out.write(b"\n]\n" if self.started else b"[]\n")
+            return
+        if not self.started:
+            self._open()
+        if self.fmt == "table":
+            self.out.write("".join(f"note: {n}\n" for n in notes).encode())
+
+    def _open(self) -> None:
+        self.started = True
+        if self.fmt == "json":
+            self.out.write(b"[\n")
+        elif self.fmt == "csv":
+            self.out.write(_csv_line(CSV_COLUMNS))
+
+
+def write(out: BinaryIO, contracts: Iterable[Evaluated], fmt: str, all_grounds: bool = False,
+          notes=lambda: ()) -> None:
+    """Every contract's rulings as they come; `notes` is read once all are written."""
+    sink = Sink(out, fmt)
+    for c in contracts:
+        sink.part(render([c], fmt, all_grounds))
+    sink.close(notes())
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """The task `kiyaku evaluate` gives each part of its input (replay/bulk.py): read its contracts,
+    judge them with the terms and rules sent (`definitions`), render their rulings. Returns the
+    bytes, the notes on the contracts, and the problems a source found on reading them."""
+
+    fmt: str
+    all_grounds: bool = False
+    as_of: datetime | None = None
+    keep_going: bool = False
+
+    def __call__(self, part: bulk.Part, definitions: Any) -> tuple[bytes, list[str], list[Any]]:
+        judge = bulk.judge(definitions)
+        done, said, errors = [], [], []
+        for stream in part.streams(errors, self.keep_going):
+            try:
+                done.append(judge.evaluated(stream, self.as_of))
+            except InputError as exc:  # what only the terms can tell (a cited provision), for a store's stream
+                if not self.keep_going:
+                    raise
+                errors.extend(exc.findings)
+                continue
+            said.extend(f"contract {stream.contract}: {note}" for note in notes(stream))
+        return render(done, self.fmt, self.all_grounds), said, errors
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+
+def _json(c: Evaluated, fmt: str) -> list[bytes]:
+    contract = orjson.dumps(c.contract)
+    return [_from_template(r, fmt, contract) if isinstance(r, Unmet) else _dump(r, fmt) for r in c.rulings]
+
+
+def _dump(ruling: dict[str, Any], fmt: str) -> bytes:
+    if fmt == "jsonl":
+        return orjson.dumps(ruling, option=orjson.OPT_APPEND_NEWLINE)
+    return b"  " + orjson.dumps(ruling, option=orjson.OPT_INDENT_2).replace(b"\n", b"\n  ")
+
+
+_CONTRACT, _AT = "\x00contract\x00", "\x00at\x00"  # stand-ins no definition can contain
+_TEMPLATES: dict[tuple[Any, ...], tuple[Any, tuple[bytes, bytes, bytes] | None]] = {}
+
+
+def _from_template(r: Unmet, fmt: str, contract: bytes) -> bytes:
+    key = (fmt, *r.shape())
+    found = _TEMPLATES.get(key)
+    if found is None or found[0] is not r.ground:  # keyed by id: a template is never another ground's
+        text = _dump(r.as_dict(_CONTRACT, _AT), fmt)
+        c, a = orjson.dumps(_CONTRACT), orjson.dumps(_AT)
+        parts = None
+        if text.count(c) == 1 and text.count(a) == 1 and text.index(c) < text.index(a):
+            head, rest = text.split(c)
+            middle, tail = rest.split(a)
+            parts = (head, middle, tail)
+        found = _TEMPLATES[key] = (r.ground, parts)
+    parts = found[1]
+    if parts is None:
+        return _dump(r.as_dict(), fmt)
+    return parts[0] + contract + parts[1] + orjson.dumps(r.at) + parts[2]
+
+
+# --- the table -----------------------------------------------------------------------------------
+
+def _outcome(r: dict[str, Any] | Unmet) -> str:
+    return r.outcome if isinstance(r, Unmet) else r["outcome"]
+
+
+def _summary(c: Evaluated) -> str:
+    counts = {"apply": 0, "undetermined": 0, "not_grounds": 0}
+    for r in c.rulings:
+        outcome = _outcome(r)
+        counts[outcome if outcome in counts else "apply"] += 1
+    applies = f"{counts['apply']} appl{'ies' if counts['apply'] == 1 else 'y'}"
+    version = f"version {c.version_label}" if c.version_label else "no version yet in force"
+    return (f"{c.contract} — {c.agreement} ({version}): {applies}, "
+            f"{counts['undetermined']} undetermined, {counts['not_grounds']} do not apply")
+
+
+def _table(c: Evaluated, all_grounds: bool) -> str:
+    """One contract for people: a summary line, then grounds met marked *, undetermined ?, with the
+    summary and what is missing; the grounds that do not apply only when asked for."""
+    lines = ["", _summary(c)]
+    shown = [r.as_dict() if isinstance(r, Unmet) else r for r in c.rulings
+             if all_grounds or _outcome(r) != "not_grounds"]
+    # The columns as wide as this contract's longest kind and outcome, so that the rows line up.
+    widths = (max((len(r["kind"]) for r in shown), default=0), max((len(r["outcome"]) for r in shown), default=0))
+    for r in shown:
+        lines.extend(_rows(r, widths))
     return "\n".join(lines) + "\n"
+
+
+def _rows(r: dict[str, Any], widths: tuple[int, int]) -> list[str]:
+    mark = {"not_grounds": " ", "undetermined": "?"}.get(r["outcome"], "*")
+    amount = f"¥{r['amount']:,}" if r.get("amount") is not None else ""
+    rows = [f" {mark} {r['kind']:<{widths[0]}} {r['outcome']:<{widths[1]}} {amount:>9} {r['modality']:<9} "
+            f"{r['at'][:16]:<16} {', '.join(r['citations'])}"]
+    if r["outcome"] != "not_grounds":
+        rows.append(f"     {r['summary']}")
+        rows.extend(f"     missing: {m}" for m in r["missing"])
+    return rows
+
+
+# --- CSV: one row per ruling -------------------------------------------------------------------------
+
+def _csv(c: Evaluated) -> bytes:
+    rows = []
+    for r in c.rulings:
+        r = r.as_dict() if isinstance(r, Unmet) else r
+        rows.append(_csv_line((r["contract"], r["agreement"], r["version"], r["kind"], r["ground"], r["outcome"],
+                               r["modality"], r["at"], "" if r.get("amount") is None else r["amount"],
+                               " ".join(r["citations"]), r["summary"], "; ".join(r["missing"]))))
+    return b"".join(rows)
+
+
+def _csv_line(values: Iterable[Any]) -> bytes:
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerow(values)
+    return text.getvalue().encode()

@@ -37,10 +37,10 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from kiyaku import citations
-from kiyaku.errors import DefinitionError, Finding, InputError
+from kiyaku.errors import DefinitionError, Finding, InputError, KiyakuError
 from kiyaku.change.lint import strings
 from kiyaku.paths import yaml_files
 from kiyaku.change.scenarios import Batch, display_path, evaluate_batches, load_suite
@@ -163,12 +163,13 @@ class Input:
     file: str
     line: int | None
     case: str | None
-    batch: Batch
+    batch: Batch | None = None  # a scenario case's events (an event file is read contract by contract)
+    path: Path | None = None  # an event file
+    store: str | None = None  # a case store, read contract by contract as an event file is
 
 
 def inputs(base: Path, scenarios: list[Path], streams: list[Path], errors: list[Finding]) -> list[Input]:
     """Every scenario case under `scenarios` and every event file under `streams`."""
-    from kiyaku.replay.events import file_records
     from kiyaku.textio import STDIN, name_of
 
     out: list[Input] = []
@@ -191,14 +192,72 @@ def inputs(base: Path, scenarios: list[Path], streams: list[Path], errors: list[
             errors.append(Finding(str(p), None, "no such events file"))
     for path in files:
         name = name_of(path) if str(path) == STDIN else display_path(path, base)
-        try:
-            events = tuple((line, raw) for _, line, raw in file_records([path])([], False))
-        except InputError as exc:
-            errors.extend(Finding(name, f.line, f"cannot read events: {f.message}", f.hint) for f in exc.findings)
-            continue
-        if events:
-            out.append(Input(name, name, None, None, Batch(name, events, None)))
+        out.append(Input(name, name, None, None, path=path))
     return out
+
+
+@dataclass(frozen=True)
+class Comparing:
+    """The task of a part of an event file (replay/bulk.py): each contract judged with both sides'
+    terms and rules, and the rulings that moved. Returns the moves, the number of rulings on each
+    side, and what could not be evaluated (side, finding)."""
+
+    input: Input
+
+    def __call__(self, part: Any, shipped: tuple[Any, Any]) -> tuple[list[Move], int, int, list[tuple[int, Finding]]]:
+        from kiyaku.replay import bulk
+
+        judges = [bulk.judge(d) for d in shipped]
+        moves: list[Move] = []
+        counts = [0, 0]
+        failed: list[tuple[int, Finding]] = []
+        for stream in part.streams([]):
+            found = []
+            for side, judge in enumerate(judges):
+                try:
+                    found.append(judge.rulings(stream))
+                except KiyakuError as exc:
+                    failed += [(side, f) for f in exc.findings]
+            if len(found) == 2:
+                counts = [counts[0] + len(found[0]), counts[1] + len(found[1])]
+                moves += compare(self.input, *found)
+        return moves, counts[0], counts[1], failed
+
+
+def compare_file(inp: Input, shipped: tuple[Any, Any], jobs: int | None = None,
+                 scheduler: str | None = None) -> tuple[list[Move], int, int, list[tuple[int | None, Finding]]]:
+    """An event file or a case store evaluated with both sides contract by contract (in worker processes
+    or on a cluster when it is large), so that memory holds a few contracts' rulings, not the input's."""
+    from kiyaku.replay import bulk
+
+    if inp.store is not None:
+        from kiyaku.store import open_store
+        from kiyaku.store.events import Stored, sizes
+
+        with open_store(inp.store) as store:
+            source, located = Stored.named(inp.store), sizes(store)
+    else:
+        from kiyaku.replay.streams import Files, file_inputs, index
+
+        sources = file_inputs([inp.path], names=[inp.file])
+        errors: list[Finding] = []
+        located = index(sources, errors, keep_going=True)
+        if errors:
+            return [], 0, 0, [(None, f) for f in errors]
+        if scheduler:
+            bulk.readable_everywhere(sources)
+        source = Files(tuple(sources))
+    moves: list[Move] = []
+    counts = [0, 0]
+    failed: list[tuple[int | None, Finding]] = []
+    events = sum(c.events for c in located)
+    processes = 1 if events < bulk.ALONE else bulk.workers(jobs, events)  # a small file: here, at once
+    for found, a, b, bad in bulk.run(bulk.parts(source, located, processes), Comparing(inp), shipped,
+                                     processes, scheduler):
+        moves += found
+        counts = [counts[0] + a, counts[1] + b]
+        failed += bad
+    return moves, counts[0], counts[1], failed
 
 
 # --- what changed in terms/ and rules/ ----------------------------------------------------------------
@@ -558,8 +617,12 @@ def _reaches(c: Change, m: Move, rule_ids: set[str], texts: set[str], cited: set
 # --- the whole run --------------------------------------------------------------------------------
 
 def run(root: Path, base: str | None = None, head: str | None = None, events: list[Path] = (),
-        scenarios: list[Path] | None = None, examples: list[Path] | None = None) -> Report:
-    """Build both sides, evaluate every input on each, and attribute every ruling that moved."""
+        scenarios: list[Path] | None = None, examples: list[Path] | None = None, jobs: int | None = None,
+        scheduler: str | None = None, shown: Callable[[Iterable[Input]], Iterable[Input]] = lambda i: i,
+        db: str | None = None) -> Report:
+    """Build both sides, evaluate every input on each, and attribute every ruling that moved. Event
+    files and the case store `db` are read contract by contract (over `jobs` worker processes, or on the
+    Dask cluster at `scheduler`, when large); `shown` wraps the inputs as they are evaluated (a progress bar)."""
     from kiyaku import definitions
 
     with sides(root, base, head) as (old, new):
@@ -567,28 +630,39 @@ def run(root: Path, base: str | None = None, head: str | None = None, events: li
         scenario_paths = scenarios if scenarios is not None else [new.root / "tests" / "scenarios"]
         example_paths = examples if examples is not None else [new.root / "examples"]
         found_inputs = inputs(new.root, scenario_paths, list(example_paths) + list(events), errors)
+        if db is not None:
+            found_inputs.append(Input(db, db, None, None, store=db))
+        cases = [i for i in found_inputs if i.batch is not None]
         loaded = []
         results = []
         for side in (old, new):
             with private_cache(side):
                 try:
-                    terms, book = definitions.load(side.root)
-                    loaded.append((terms, book))
-                    results.append(evaluate_batches(side.root, [i.batch for i in found_inputs]))
+                    loaded.append(definitions.load(side.root))
+                    results.append(evaluate_batches(side.root, [i.batch for i in cases]))
                 except DefinitionError as exc:
                     raise DefinitionError([_on_side(side, f) for f in exc.findings]) from None
         moves: list[Move] = []
         messages = [str(f) for f in errors]
-        for inp, a, b in zip(found_inputs, *results):
+        for inp, a, b in zip(cases, *results):
             if a.errors or b.errors:
                 for side, res in ((old, a), (new, b)):
                     messages += [f"{side.label}: {f}" for f in res.errors]
                 continue
             moves += compare(inp, a.rulings, b.rulings)
+        rulings = [sum(len(r.rulings) for r in results[0]), sum(len(r.rulings) for r in results[1])]
+        for inp in shown([i for i in found_inputs if i.batch is None]):
+            found, a, b, failed = compare_file(inp, tuple(loaded), jobs, scheduler)
+            if failed:
+                messages += [f"{side.label}: {f}" for i, f in failed for side in ((old, new) if i is None else
+                                                                                 ((old, new)[i],))]
+                continue
+            moves += found
+            rulings = [rulings[0] + a, rulings[1] + b]
         n_cases = sum(i.case is not None for i in found_inputs)
-        counts = {"scenario_cases": n_cases, "event_files": len(found_inputs) - n_cases,
-                  "rulings_base": sum(len(r.rulings) for r in results[0]),
-                  "rulings_head": sum(len(r.rulings) for r in results[1])}
+        counts = {"scenario_cases": n_cases, "event_files": sum(i.path is not None for i in found_inputs),
+                  "stores": sum(i.store is not None for i in found_inputs),
+                  "rulings_base": rulings[0], "rulings_head": rulings[1]}
         return report_of(old, new, loaded, moves, counts, messages)
 
 
@@ -681,8 +755,13 @@ def _headline(report: Report) -> str:
 def _tally(report: Report) -> str:
     c = report.counts
     return (f"{c['changed']} ruling(s) changed, {c['added']} appeared, {c['removed']} disappeared "
-            f"(evaluated {c['scenario_cases']} scenario case(s) and {c['event_files']} event file(s): "
+            f"(evaluated {c['scenario_cases']} scenario case(s) and {c['event_files']} event file(s)"
+            f"{_stores(c)}: "
             f"{c['rulings_base']} rulings before, {c['rulings_head']} after)")
+
+
+def _stores(counts: dict[str, int]) -> str:
+    return " and the case store" if counts.get("stores") else ""
 
 
 def _unmet(m: Move) -> bool:
@@ -788,7 +867,7 @@ def render_markdown(report: Report) -> str:
     if report.errors:
         lines += ["#### Could not evaluate", ""] + [f"- {_md(e)}" for e in report.errors] + [""]
     lines.append(f"<sub>{c['changed']} changed, {c['added']} appeared, {c['removed']} disappeared; "
-                 f"{c['scenario_cases']} scenario cases and {c['event_files']} event files evaluated.</sub>")
+                 f"{c['scenario_cases']} scenario cases and {c['event_files']} event files{_stores(c)} evaluated.</sub>")
     return "\n".join(lines) + "\n"
 
 

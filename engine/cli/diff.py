@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kiyaku.cli.common import repo_root, reported, root_option
+from kiyaku.cli.progress import progress
 
 
 @click.command("diff")
@@ -24,9 +25,16 @@ from kiyaku.cli.common import repo_root, reported, root_option
 @click.option("--fail-on", "fail_on", type=click.Choice(["changed", "removed", "any"]), default=None,
               help="Exit 1 when a ruling changed, when one disappeared, or on any move or input that "
                    "could not be evaluated (default: never).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes for large event files and the case store (default: every core).")
+@click.option("--scheduler", envvar="KIYAKU_SCHEDULER", default=None, metavar="tcp://HOST:8786",
+              help="Evaluate large event files and the case store on this Dask cluster (default: $KIYAKU_SCHEDULER).")
+@click.option("--db", default=None, metavar="PATH|URL",
+              help="Also evaluate every contract in this case store (a SQLite file or a postgresql:// URL).")
 @root_option
 def command(base: str | None, head: str | None, events: tuple[Path, ...], scenarios: tuple[Path, ...],
-            examples: tuple[Path, ...], fmt: str, fail_on: str | None, root: Path | None) -> None:
+            examples: tuple[Path, ...], fmt: str, fail_on: str | None, jobs: int | None, scheduler: str | None,
+            db: str | None, root: Path | None) -> None:
     """Show which rulings move between two versions of terms/ and rules/, and why.
 
     BASE and HEAD are git revisions of the repository, or folders holding terms/ and rules/
@@ -42,12 +50,14 @@ def command(base: str | None, head: str | None, events: tuple[Path, ...], scenar
       kiyaku diff
       kiyaku diff origin/main HEAD --format md > diff.md
       kiyaku diff v1.2 --events cases/*.jsonl --fail-on removed
+      kiyaku diff origin/main HEAD --db postgresql://kiyaku@db.example/kiyaku --jobs 8
     """
     from kiyaku.change.diff import render, run
 
     with reported():
         report = run(repo_root(root), base, head, list(events),
-                     list(scenarios) if scenarios else None, list(examples) if examples else None)
+                     list(scenarios) if scenarios else None, list(examples) if examples else None, jobs, scheduler,
+                     shown=lambda files: progress(files, desc="diff", unit="file"), db=db)
     click.echo(render(report, fmt), nl=False)
     if report.fails(fail_on):
         sys.exit(1)

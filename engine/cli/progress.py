@@ -4,13 +4,15 @@ a terminal: a pipe, a file or CI sees nothing (tqdm draws the bar; `delay` keeps
 from __future__ import annotations
 
 import sys
-from typing import Iterable, Iterator, TypeVar
+from typing import Callable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
 
 
-def progress(items: Iterable[T], *, desc: str, unit: str, total: int | None = None) -> Iterator[T]:
-    """`items`, with a bar on a terminal's standard error once they take more than two seconds."""
+def progress(items: Iterable[T], *, desc: str, unit: str, total: int | None = None,
+             size: Callable[[T], int] | None = None) -> Iterator[T]:
+    """`items`, with a bar on a terminal's standard error once they take more than two seconds. With
+    `size`, an item counts for that many units (a part of the input for the contracts in it)."""
     if not sys.stderr.isatty():
         yield from items
         return
@@ -18,6 +20,11 @@ def progress(items: Iterable[T], *, desc: str, unit: str, total: int | None = No
 
     # The bar draws with control characters, which the command's guarded stderr would show escaped.
     raw = getattr(sys.stderr, "stream", sys.stderr)
-    with tqdm(items, desc=desc, unit=f" {unit}", total=total, file=raw, leave=False, delay=2.0,
-              dynamic_ncols=True) as bar:
-        yield from bar
+    with tqdm(None if size else items, desc=desc, unit=f" {unit}", total=total, file=raw, leave=False,
+              delay=2.0, dynamic_ncols=True) as bar:
+        if size is None:
+            yield from bar
+            return
+        for item in items:
+            yield item
+            bar.update(size(item))

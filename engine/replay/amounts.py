@@ -9,8 +9,8 @@ Every agreement goes through the same code; what differs is in its parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Callable
+from datetime import date, datetime
+from typing import Any, Callable, Iterator
 
 from kiyaku.replay import money
 from kiyaku.errors import Finding, InputError
@@ -33,17 +33,44 @@ class Context:
     terms: Terms
     facts: list[Fact]
     as_of: datetime
+    # The contract's facts by type and by field (Outcome's indexes), so that a sum does not scan the
+    # whole history: without them, a contract's rulings cost grows with the square of its events.
+    index: Any = None
 
     def params(self, on: datetime) -> money.Params:
-        return money.Params.of(self.agreement, on.date())
+        return _params(self.agreement, on.date())
+
+    def _candidates(self, type_: str, fields: dict[str, Any]) -> list[Fact]:
+        if self.index is None:
+            return [f for f in self.facts if f.type == type_]
+        if fields:
+            name, value = next(iter(fields.items()))
+            return self.index.having(type_, name, value)
+        return self.index.of_type(type_)
+
+    def having(self, type_: str, **fields: Any) -> Iterator[Fact]:
+        """The facts of a type with these field values, up to the as-of time, in the order they came."""
+        return (f for f in self._candidates(type_, fields) if f.time <= self.as_of
+                and all(f.data.get(k) == v for k, v in fields.items()))
 
     def first(self, type_: str, **fields: Any) -> Fact | None:
-        return next((f for f in self.facts if f.type == type_ and f.time <= self.as_of
-                     and all(f.data.get(k) == v for k, v in fields.items())), None)
+        return next(self.having(type_, **fields), None)
 
     def latest(self, type_: str, until: datetime) -> Fact | None:
-        found = [f for f in self.facts if f.type == type_ and f.time <= until]
-        return found[-1] if found else None
+        return next((f for f in reversed(self._candidates(type_, {})) if f.time <= until), None)
+
+
+_kept_params: dict[tuple[int, date], tuple[Agreement, money.Params]] = {}
+
+
+def _params(agreement: Agreement, on: date) -> money.Params:
+    """The agreement's parameters in force on a day, worked out once per day (many sums share a day)."""
+    found = _kept_params.get((id(agreement), on))
+    if found is None or found[0] is not agreement:
+        if len(_kept_params) > 4096:
+            _kept_params.clear()
+        found = _kept_params[(id(agreement), on)] = (agreement, money.Params.of(agreement, on))
+    return found[1]
 
 
 def _outage_end(outage: Fact, ctx: Context) -> datetime:
@@ -78,8 +105,7 @@ def _outage_amount(calculator: Callable[..., money.Computation]) -> Callable[[Fa
 def _late_interest(overdue: Fact, ctx: Context) -> money.Computation:
     """Each payment toward the invoice reduces the debt from its day (spec decision 7)."""
     invoice = ctx.first("invoice", eid=overdue.data["invoice"])
-    payments = [(f.time, f.data["amount"]) for f in ctx.facts
-                if f.type == "payment" and f.data["invoice"] == invoice.data["eid"] and f.time <= ctx.as_of]
+    payments = [(f.time, f.data["amount"]) for f in ctx.having("payment", invoice=invoice.data["eid"])]
     due = datetime.fromisoformat(invoice.data["due_date"]).date()
     return money.late_interest(ctx.params(overdue.time), invoice.data["amount"], due,
                                payments=payments, as_of=ctx.as_of)

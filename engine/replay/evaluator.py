@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import calendar
 import heapq
+import itertools
+from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, time
+from datetime import date, datetime, timedelta, time
 from typing import Any, Iterator
 
 from kiyaku.replay.events import TOKYO, Event, Stream, parse_time
@@ -27,7 +29,21 @@ class Fact:
     sources: tuple[int, ...] = ()
 
     def message(self) -> dict[str, Any]:
-        return {"id": str(self.seq), "type": self.type, "t": int(self.time.timestamp()), **self.data}
+        return {"id": str(self.seq), "type": self.type, "t": epoch(self.time), **self.data}
+
+
+_epochs: dict[datetime, int] = {}
+
+
+def epoch(t: datetime) -> int:
+    """Whole seconds since 1970 (what rules compare times by): remembered, since the same instants
+    recur from contract to contract and working it out through the time zone is slow."""
+    found = _epochs.get(t)
+    if found is None:
+        if len(_epochs) > 1 << 16:
+            _epochs.clear()
+        found = _epochs[t] = int(t.timestamp())
+    return found
 
 
 @dataclass
@@ -53,6 +69,34 @@ class Outcome:
     facts: list[Fact] = field(default_factory=list)
     instances: list[Instance] = field(default_factory=list)
     pending: bool = False  # a deadline comes due after the horizon: time alone would bring more
+    _by_type: dict[str, list[Fact]] | None = field(default=None, repr=False)
+    _by_field: dict[tuple[str, str], dict[Any, list[Fact]]] = field(default_factory=dict, repr=False)
+
+    def of_type(self, type_: str) -> list[Fact]:
+        """The facts of one type, in the order they were recorded. The indexes are built on first use,
+        after the replay: a question about one type or one invoice does not scan the whole history."""
+        if self._by_type is None:
+            self._by_type = {}
+            for f in self.facts:
+                self._by_type.setdefault(f.type, []).append(f)
+        return self._by_type.get(type_, [])
+
+    def having(self, type_: str, name: str, value: Any) -> list[Fact]:
+        """The facts of one type whose field `name` is `value`, in the order they were recorded."""
+        index = self._by_field.get((type_, name))
+        if index is None:
+            index = self._by_field[(type_, name)] = {}
+            for f in self.of_type(type_):
+                key = f.data.get(name)
+                if isinstance(key, (str, int)):
+                    index.setdefault(key, []).append(f)
+        return index.get(value, []) if isinstance(value, (str, int)) else \
+            [f for f in self.of_type(type_) if f.data.get(name) == value]
+
+
+# How the replay itself turns one fact into another (besides clocks and derivations, which are rules):
+# payments add up per invoice, and the invoice is paid when they reach its amount.
+LEDGER = {"payment": "invoice_paid"}
 
 
 class Evaluator:
@@ -62,18 +106,42 @@ class Evaluator:
         self.index: dict[str, dict[str, Compiled]] = {}
         # One engine per agreement, built on first use: a question about one contract needs one.
         self.engines: dict[str, RuleEngine] = {}
+        self._possible: dict[tuple[str, frozenset[str]], frozenset[str]] = {}
 
     def engine(self, agreement: str) -> RuleEngine:
         if agreement not in self.engines:
             rules, self.index[agreement] = compile_rules(self.book, agreement)
-            self.engines[agreement] = RuleEngine({agreement: rules})
+            # the rules were compiled when the definitions were checked (rules.compiler.compile_problems):
+            # durable builds only the rules each kind of contract can fire, when one first comes
+            self.engines[agreement] = RuleEngine({agreement: rules}, build=False)
         return self.engines[agreement]
 
     def evaluate(self, stream: Stream, as_of: datetime, horizon: datetime | None = None) -> Outcome:
         """Replay the events up to `as_of`; deadlines come due up to `horizon` (default `as_of`).
         A later horizon shows what time alone will bring, with no further event."""
-        with self.engine(stream.agreement).session(stream.agreement, stream.contract) as session:
+        engine = self.engine(stream.agreement)
+        expect = {"type": self.possible(stream.agreement, frozenset(e.type for e in stream.events))}
+        with engine.session(stream.agreement, stream.contract, expect) as session:
             return _Replay(self, stream, as_of, session).run(horizon or as_of)
+
+    def possible(self, agreement: str, events: frozenset[str]) -> frozenset[str]:
+        """Every type of fact a contract with events of these types can come to hold: its events, the
+        clocks they start (and clocks started by those), what the ledger makes of them, and what
+        derivations conclude from all these. The inference engine runs only the rules such facts can
+        fire, and refuses any other fact, so that this list can never silently fall short."""
+        key = (agreement, events)
+        found = self._possible.get(key)
+        if found is None:
+            found = set(events) | {made for given, made in LEDGER.items() if given in events}
+            grew = True
+            while grew:
+                before = len(found)
+                found |= {c.id.rsplit(".", 1)[1] for c in self.book.clocks if agreement in c.agreements and c.on in found}
+                found |= {d.name for d in self.book.derivations
+                          if agreement in d.agreements and all(p.fact in found for p in d.when)}
+                grew = len(found) > before
+            found = self._possible[key] = frozenset(found)
+        return found
 
     def close(self) -> None:
         for engine in self.engines.values():
@@ -83,28 +151,47 @@ class Evaluator:
 class _Replay:
     def __init__(self, ev: Evaluator, stream: Stream, as_of: datetime, session: Session) -> None:
         self.index = ev.index[stream.agreement]
-        self.clocks = [c for c in ev.book.clocks if stream.agreement in c.agreements]
+        self.clocks: dict[str, list[Clock]] = {}
+        for c in ev.book.clocks:
+            if stream.agreement in c.agreements:
+                self.clocks.setdefault(c.on, []).append(c)
         self.agreement = ev.terms.agreements[stream.agreement]
         self.out = Outcome(stream, as_of)
         self.session = session
-        self.queue: list[tuple[datetime, int, str, Fact | Event]] = []
+        self.queue: list[tuple[datetime, int, int, Fact]] = []  # clocks not yet due
         self.paid: dict[str, int] = {}
+        self.invoices: dict[str, Fact] = {}  # by event id, for the ledger
+        self.open: dict[tuple[int, tuple[int, ...]], list[Instance]] = {}  # a ground's instances, by its facts
 
     def run(self, horizon: datetime) -> Outcome:
-        for e in self.out.stream.events:
-            if e.time <= self.out.as_of:
-                heapq.heappush(self.queue, (e.time, e.seq, "event", e))
-        while self.queue:
-            when, _, kind, item = heapq.heappop(self.queue)
-            if when > horizon:
-                self.out.pending = True
+        # The events (in time order, ties in input order) merged with the clocks as they come due.
+        # A deadline due at the same instant as an event comes before it: a period ends at the start of
+        # its last instant's successor (00:00 of the next day, the hour the threshold is reached), so an
+        # event at that instant is outside it — a payment at 00:00 of the 11th day is not within 10 days,
+        # an outage that ends when it reaches 8 hours has lasted 8 hours (「以上」).
+        events = self.out.stream.events
+        as_of, queue = self.out.as_of, self.queue
+        i, n = 0, len(events)
+        while True:
+            if i < n and events[i].time <= as_of and not (queue and queue[0][0] <= events[i].time):
+                event = events[i]
+                i += 1
+                if event.time > horizon:
+                    self.out.pending = True
+                    break
+                self._assert(self._record(self._fact(event)))
+            elif queue:
+                if queue[0][0] > horizon:
+                    self.out.pending = True
+                    break
+                self._assert(self._record(heapq.heappop(queue)[3]))
+            else:
                 break
-            self._assert(self._record(self._fact(item) if kind == "event" else item))
         return self.out
 
     @staticmethod
     def _fact(e: Event) -> Fact:
-        data = {k: v for k, v in e.fields.items() if k not in ("agreement", "note")}
+        data = {k: v for k, v in e.fields.items() if k != "agreement" and k != "note"}
         data["eid"] = e.id
         return Fact(-1, e.type, e.time, data, event=e)
 
@@ -112,28 +199,29 @@ class _Replay:
         """Number a fact by its place in the contract's history, which the session's ids point to."""
         fact.seq = len(self.out.facts)
         self.out.facts.append(fact)
+        if fact.type == "invoice":
+            self.invoices.setdefault(fact.data["eid"], fact)
         return fact
 
     def _assert(self, fact: Fact) -> None:
-        for clock in self.clocks:
-            if clock.on == fact.type:
-                self._schedule(clock, fact)
-        pending = [fact]
+        for clock in self.clocks.get(fact.type, ()):
+            self._schedule(clock, fact)
+        pending = deque((fact,))
+        session = self.session
         while pending:
-            current = pending.pop(0)
-            for firing in self.session.assert_fact(current.message()):
+            current = pending.popleft()
+            for firing in session.assert_fact(current.message()):
                 pending.extend(self._handle(firing.rule, firing.matched, current.time))
-            pending.extend(self._ledger(current))
+            if current.type in LEDGER:
+                pending.extend(self._ledger(current))
 
     def _ledger(self, fact: Fact) -> Iterator[Fact]:
         """Payments add up per invoice; the invoice is paid when they reach its amount."""
-        if fact.type != "payment":
-            return
-        invoice = next(f for f in self.out.facts if f.type == "invoice" and f.data["eid"] == fact.data["invoice"])
+        invoice = self.invoices[fact.data["invoice"]]
         before = self.paid.get(fact.data["invoice"], 0)
         self.paid[fact.data["invoice"]] = before + fact.data["amount"]
         if before < invoice.data["amount"] <= before + fact.data["amount"]:
-            yield self._record(Fact(-1, "invoice_paid", fact.time, {"invoice": fact.data["invoice"]},
+            yield self._record(Fact(-1, LEDGER[fact.type], fact.time, {"invoice": fact.data["invoice"]},
                                     sources=(invoice.seq, fact.seq)))
 
     def _schedule(self, clock: Clock, fact: Fact) -> None:
@@ -147,41 +235,50 @@ class _Replay:
             at = fact.time
         name = clock.id.rsplit(".", 1)[1]
         due = Fact(-1, name, at, {"of": fact.data["eid"]}, sources=(fact.seq,))
-        # A deadline due at the same instant as an event comes before it: a period ends at the start of
-        # its last instant's successor (00:00 of the next day, the hour the threshold is reached), so an
-        # event at that instant is outside it — a payment at 00:00 of the 11th day is not within 10 days,
-        # an outage that ends when it reaches 8 hours has lasted 8 hours (「以上」).
-        heapq.heappush(self.queue, (at, -10**9 + len(self.out.facts) + len(self.queue), "clock", due))
+        # A deadline due at the same instant as an event comes before it (see `run`); deadlines due at
+        # the same instant come in the order they were set (the counter breaks ties).
+        heapq.heappush(self.queue, (at, len(self.out.facts) + len(self.queue), next(_ticket), due))
 
     def _handle(self, rule: str, matched: dict[str, dict], now: datetime) -> list[Fact]:
         compiled: Compiled = self.index[rule]
         facts = tuple(self.out.facts[int(m["id"])] for m in matched.values())
         # A conclusion holds from when the last of its facts is there: a deadline that had already
         # passed when the event starting it arrived is asserted at its own (earlier) time.
-        now = max([now, *(f.time for f in facts)])
+        for f in facts:
+            if f.time > now:
+                now = f.time
         if compiled.role == "derive":
             d = compiled.rule
             data = {k: _pick(v, matched) for k, v in d.keep.items()}
             return [self._record(Fact(-1, d.name, now, data, sources=tuple(f.seq for f in facts)))]
         g = compiled.rule
-        key = tuple(f.seq for f in facts[: len(g.when)])
+        when = facts[: len(g.when)]
         if compiled.role == "start":
-            self.out.instances.append(Instance(g, facts[: len(g.when)], now, "active"))
+            self._open(Instance(g, when, now, "active"))
         elif compiled.role == "unknown":  # one instance for each fact missing (detail: a+b)
-            self.out.instances.extend(Instance(g, facts[: len(g.when)], now, "undetermined", missing=g.unknown[ref],
-                                               missing_ja=g.ja["unknown"].get(ref))
-                                      for ref in compiled.detail.split("+"))
+            for ref in compiled.detail.split("+"):
+                self._open(Instance(g, when, now, "undetermined", missing=g.unknown[ref],
+                                    missing_ja=g.ja["unknown"].get(ref)))
         elif compiled.role == "end":
-            for inst in self.out.instances:
-                if inst.ground is g and tuple(f.seq for f in inst.facts) == key and inst.status != "ended":
+            for inst in self.open.get((id(g), tuple(f.seq for f in when)), ()):
+                if inst.status != "ended":
                     inst.status, inst.end, inst.ended_by = "ended", now, facts[-1]
         elif compiled.role == "resolve":  # the fact that was not recorded at all now is
-            others = tuple(f.seq for f in facts[:-1])
             missing = g.unknown[compiled.detail]
-            self.out.instances = [i for i in self.out.instances if not (
-                i.ground is g and i.status == "undetermined" and i.missing == missing
-                and tuple(f.seq for f in i.facts) == others)]
+            key = (id(g), tuple(f.seq for f in facts[:-1]))
+            gone = [i for i in self.open.get(key, ()) if i.status == "undetermined" and i.missing == missing]
+            if gone:
+                drop = {id(i) for i in gone}
+                self.open[key] = [i for i in self.open[key] if id(i) not in drop]
+                self.out.instances = [i for i in self.out.instances if id(i) not in drop]
         return []
+
+    def _open(self, inst: Instance) -> None:
+        self.out.instances.append(inst)
+        self.open.setdefault((id(inst.ground), tuple(f.seq for f in inst.facts)), []).append(inst)
+
+
+_ticket = itertools.count()
 
 
 def _pick(value: str, matched: dict[str, dict]) -> Any:
@@ -198,13 +295,13 @@ def due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
     if "months_of" in at:  # a number of months the event itself gives (a suspension's period)
         return _add_months(fact.time, int(fact.data[at["months_of"]]))
     if "days_before" in at:  # 「N日前までに」: due at 00:00 of the first of the N whole days before the date
-        value = agreement.parameters[at["days"]].at(fact.time.date())
+        value = param_at(agreement, at["days"], fact.time.date())
         day = datetime.fromisoformat(fact.data[at["days_before"]]).date()
         return datetime.combine(day - timedelta(days=int(value[1])), time(), TOKYO) if value else None
     if "day_after" in at:
         day = datetime.fromisoformat(fact.data[at["day_after"]]).date() + timedelta(days=1)
         if "days" in at:  # a period of N days counted from that day has passed
-            value = agreement.parameters[at["days"]].at(day)
+            value = param_at(agreement, at["days"], day)
             if not value:
                 return None
             day += timedelta(days=int(value[1]))
@@ -212,10 +309,24 @@ def due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
     start = fact.time if at.get("hours_after", at.get("months_after")) == "time" else \
         parse_time(fact.data[at.get("hours_after") or at.get("months_after")])
     if "hours" in at:
-        value = agreement.parameters[at["hours"]].at(start.date())
+        value = param_at(agreement, at["hours"], start.date())
         return start + timedelta(hours=int(value[1])) if value else None
-    value = agreement.parameters[at["months"]].at(start.date())
+    value = param_at(agreement, at["months"], start.date())
     return _add_months(start, int(value[1])) if value else None
+
+
+_kept_values: dict[tuple[int, str, date], tuple[Any, Any]] = {}
+
+
+def param_at(agreement: Any, name: str, day: date) -> tuple[date, Any] | None:
+    """A parameter's (effective date, value) in force on a day, remembered: every clock asks."""
+    key = (id(agreement), name, day)
+    found = _kept_values.get(key)
+    if found is None or found[0] is not agreement:
+        if len(_kept_values) > 1 << 14:
+            _kept_values.clear()
+        found = _kept_values[key] = (agreement, agreement.parameters[name].at(day))
+    return found[1]
 
 
 def _add_months(start: datetime, months: int) -> datetime:

@@ -8,7 +8,6 @@ say together (`_contract_problems`). A problem is refused with its file and line
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -26,8 +25,8 @@ from kiyaku.yamlio import INT_BOUND, YamlSyntaxError, load_text
 if TYPE_CHECKING:
     from kiyaku.terms import Terms
 
-__all__ = ["TOKYO", "Event", "Loaded", "Stream", "dict_records", "file_records", "load", "located_records", "parse_time",
-           "streams", "streams_of", "unresolved_citations", "vocabulary"]
+__all__ = ["TOKYO", "Event", "Loaded", "Stream", "dict_records", "file_records", "located_records", "parse_time",
+           "unresolved_citations", "vocabulary"]
 
 COMMON = ("contract", "time", "type", "agreement", "id", "note")
 # Fields that name another event of the same contract, by the type of event they name.
@@ -415,61 +414,13 @@ def located_records(records: Iterable[Record]) -> Records:
     return lambda errors, keep_going: iter(given)
 
 
-def _last_positions(records: Records) -> dict[str, int]:
-    """A first pass: where each contract's last record is, so that a contract can be evaluated and
-    dropped as soon as the input has passed it (grouped input then needs one contract in memory)."""
-    last: dict[str, int] = {}
-    for k, (_, _, raw) in enumerate(records([], True)):
-        contract = _contract_of(raw)
-        if contract is not None:
-            last[contract] = k
-    return last
-
-
-def streams(paths: list[Path], errors: list[Finding], keep_going: bool = False) -> Iterator[Stream]:
-    """Each contract's stream in event files; see `streams_of`."""
-    return streams_of(file_records(paths), errors, keep_going)
-
-
-def streams_of(records: Records, errors: list[Finding], keep_going: bool = False) -> Iterator[Stream]:
-    """Each contract's stream, ordered by time, as soon as the input has passed its last event.
-    Problems go to `errors` with keep_going; without it the first one raises InputError. Every
-    source of events (files, objects, a store) is validated here, by the same vocabulary."""
-    last = _last_positions(records)
-    pending: dict[str, list[Event]] = defaultdict(list)
-    for k, (source, line, raw) in enumerate(records(errors, keep_going)):
-        problems = _check(raw, source, line)
-        if problems:
-            if not keep_going:
-                raise InputError(problems)
-            errors.extend(problems)
-        else:
-            pending[raw["contract"]].append(_event(raw, source, line, k))
-        contract = _contract_of(raw)
-        if contract is not None and last.get(contract) == k and contract in pending:
-            stream = _stream(contract, pending.pop(contract), errors, keep_going)
-            if stream is not None:
-                yield stream
-
-
-def _event(raw: dict[str, Any], source: str, line: int, seq: int) -> Event:
-    fields = {f: v for f, v in raw.items() if f not in ("contract", "time", "type", "id")}
-    return Event(raw["contract"], read_time(raw["time"]), raw["type"],
-                 raw.get("id") or f"{raw['type']}@{Path(source).name}:{line}", fields, source, line, seq)
-
-
-def load(paths: list[Path], keep_going: bool = False) -> Loaded:
-    """Every contract's stream at once, by contract id (for callers that want them all)."""
-    errors: list[Finding] = []
-    found = {s.contract: s for s in streams(paths, errors, keep_going)}
-    return Loaded(dict(sorted(found.items())), errors)
-
-
 # --- one contract ------------------------------------------------------------------------------
 
-def _stream(contract: str, given: list[Event], errors: list[Finding], keep_going: bool) -> Stream | None:
+def _stream(contract: str, given: list[Event], errors: list[Finding], keep_going: bool,
+            check: bool = True) -> Stream | None:
+    """The contract's events in time order; `check` what they say together (not when already checked)."""
     ordered = sorted(given, key=lambda e: (e.time, e.seq))
-    problems = _contract_problems(contract, ordered)
+    problems = _contract_problems(contract, ordered) if check else []
     if problems:
         if not keep_going:
             raise InputError(problems)

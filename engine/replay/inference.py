@@ -17,14 +17,14 @@ Not thread-safe: one RuleEngine per thread or process.
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import itertools
 import json
 import math
 import re
 import sys
-from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Collection, Iterator, Mapping, NamedTuple
 
 import orjson
 
@@ -110,8 +110,7 @@ class UnknownFactError(InferenceError, LookupError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class Firing:
+class Firing(NamedTuple):
     rule: str
     matched: Mapping[str, Mapping[str, Any]]  # alias -> the fact/event it matched, as the caller sent it
 
@@ -131,6 +130,12 @@ def _explain(exc: Exception) -> str:
     match = re.search(r"error code: (\d+)", str(exc))
     meaning = _ERRORS.get(int(match.group(1))) if match else None
     return f"{exc} ({meaning})" if meaning else str(exc)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _id_hash(text: str) -> int:
+    """fnv1a_32 of message ids, which repeat from contract to contract ("0", "1", ...)."""
+    return fnv1a_32(text)
 
 
 def fnv1a_32(text: str) -> int:
@@ -240,8 +245,9 @@ def _join_shape_ok(pattern: Any, aliases: frozenset[str]) -> bool:
 
 
 class _Rule:
-    def __init__(self, name: str, body: dict[str, Any], where: str) -> None:
+    def __init__(self, name: str, body: dict[str, Any], where: str, rank: tuple[int, int] = (0, 0)) -> None:
         self.name = name
+        self.rank = rank  # (pri, definition order): the order firings are returned in
         conditions = list(_conditions(body.get("all", body.get("any"))))
         aliases = frozenset(alias.removesuffix("$not") for alias, _ in conditions)
         for alias, pattern in conditions:
@@ -259,6 +265,19 @@ class _Rule:
             self.before_not = self.literals  # nested or unusual: assume every condition
         else:
             self.before_not = self.literals[: negated[0]]
+        # the literals of each condition a message must meet for the rule to fire (its $not
+        # conditions need no message); None for an unusual shape (any, nesting), which is always live
+        plain = "all" in body and len(conditions) == len(body["all"])
+        self.needs = [lit for (alias, _), lit in zip(conditions, self.literals) if not alias.endswith("$not")] \
+            if plain else None
+
+    def possible(self, expect: Mapping[str, frozenset[str]]) -> bool:
+        """Whether the rule can fire in a session whose messages carry, in each field of `expect`,
+        one of the values given for it."""
+        if self.needs is None:
+            return True
+        return all(not isinstance(lit.get(f), str) or lit[f] in values
+                   for lit in self.needs for f, values in expect.items())
 
     def spares(self, other: _Rule) -> bool:
         """No frame of ``other`` can hold all the messages this rule matched before its $not."""
@@ -289,8 +308,30 @@ def _check_name(kind: str, name: Any) -> str:
     return name
 
 
+def _parse(name: str, rules: Mapping[str, Mapping[str, Any]]) -> list[_Rule]:
+    """A caller's ruleset, checked, in definition order."""
+    _check_name("ruleset", name)
+    if not isinstance(rules, Mapping) or not rules:
+        raise ValueError(f"ruleset {name!r} must be a non-empty mapping of rule name -> rule")
+    parsed = []
+    for index, (rule_name, rule) in enumerate(rules.items()):
+        _check_name("rule", rule_name)
+        keys = list(rule) if isinstance(rule, Mapping) else rule
+        if not isinstance(rule, Mapping) or set(rule) - _RULE_KEYS or ("all" in rule) == ("any" in rule):
+            raise ValueError(
+                f"rule {name}.{rule_name}: expected exactly one of 'all'/'any' and an optional 'pri' "
+                f"('count', 'cap' and 'dist' are not supported); got {keys!r}"
+            )
+        pri = rule.get("pri", 0)
+        if type(pri) is not int or not 0 <= pri < 2**31:
+            raise ValueError(f"rule {name}.{rule_name}: 'pri' must be an int >= 0 (durable reads it unsigned), got {pri!r}")
+        body = {k: v for k, v in rule.items() if k != "run"}  # the caller's dict is never touched
+        parsed.append(_Rule(rule_name, body, where=f"{name}.{rule_name}", rank=(pri, index)))
+    return parsed
+
+
 class _Ruleset:
-    """One caller ruleset, spread over as few C rulesets ("partitions") as is safe.
+    """Rules of one caller ruleset, spread over as few C rulesets ("partitions") as is safe.
 
     When a ``$not`` becomes blocked, durable deletes every partial match that holds all the
     messages matched before the ``$not`` and sits at a higher node index, in *any* rule of the C
@@ -301,26 +342,11 @@ class _Ruleset:
     of the other rule contradicts.
     """
 
-    def __init__(self, name: str, rules: Mapping[str, Mapping[str, Any]]) -> None:
-        self.name = _check_name("ruleset", name)
-        if not isinstance(rules, Mapping) or not rules:
-            raise ValueError(f"ruleset {name!r} must be a non-empty mapping of rule name -> rule")
+    def __init__(self, name: str, rules: list[_Rule]) -> None:
+        self.name = name
         partitions: list[list[_Rule]] = []
-        self.rank: dict[str, tuple[int, int]] = {}
-        for index, (rule_name, rule) in enumerate(rules.items()):
-            _check_name("rule", rule_name)
-            keys = list(rule) if isinstance(rule, Mapping) else rule
-            if not isinstance(rule, Mapping) or set(rule) - _RULE_KEYS or ("all" in rule) == ("any" in rule):
-                raise ValueError(
-                    f"rule {name}.{rule_name}: expected exactly one of 'all'/'any' and an optional 'pri' "
-                    f"('count', 'cap' and 'dist' are not supported); got {keys!r}"
-                )
-            pri = rule.get("pri", 0)
-            if type(pri) is not int or not 0 <= pri < 2**31:
-                raise ValueError(f"rule {name}.{rule_name}: 'pri' must be an int >= 0 (durable reads it unsigned), got {pri!r}")
-            self.rank[rule_name] = (pri, index)
-            body = {k: v for k, v in rule.items() if k != "run"}  # the caller's dict is never touched
-            new = _Rule(rule_name, body, where=f"{name}.{rule_name}")
+        self.rank = {r.name: r.rank for r in rules}
+        for new in rules:
             for part in partitions:
                 if all(new.spares(old) and old.spares(new) for old in part):
                     part.append(new)
@@ -331,9 +357,9 @@ class _Ruleset:
         self.filters = [_filter(part) for part in partitions]
         self._filter_fields = sorted({f[0] for f in self.filters if f is not None})
         self._wanted: dict[tuple[Any, ...], list[int]] = {}
+        self._routes: dict[str, list[tuple[int, int]]] = {}
         self.handles: list[int] = []
         self.sessions: dict[int, Session] = {}  # sid hash -> open session
-        self.keys: set[str] = set()  # of the open sessions
         try:
             for number, part in enumerate(partitions):
                 definition = {r.name: r.body for r in part}
@@ -351,6 +377,8 @@ class _Ruleset:
     def partitions_for(self, message: Mapping[str, Any]) -> list[int]:
         """The partitions a message could match anything in, by the filter fields' values (cached)."""
         fields = self._filter_fields
+        if not fields:
+            return list(range(len(self.handles)))
         key = (message.get(fields[0]),) if len(fields) == 1 else tuple(message.get(f) for f in fields)
         cacheable = all(v is None or type(v) is str for v in key)
         found = self._wanted.get(key) if cacheable else None
@@ -362,11 +390,59 @@ class _Ruleset:
                 self._wanted[key] = found
         return found
 
+    def route(self, message: Mapping[str, Any]) -> list[tuple[int, int]]:
+        """(partition, C handle) of each partition a message could match anything in (cached by the
+        message's value of the filter field, when there is one and it is text)."""
+        key = message.get(self._filter_fields[0]) if len(self._filter_fields) == 1 else None
+        found = self._routes.get(key) if type(key) is str else None
+        if found is None:
+            found = [(part, self.handles[part]) for part in self.partitions_for(message)]
+            if type(key) is str:
+                self._routes[key] = found
+        return found
+
     def delete(self) -> None:
         for session in list(self.sessions.values()):
             session.close()
         while self.handles:
             _dre.delete_ruleset(self.handles.pop())
+
+
+class _Definition:
+    """A caller ruleset as given, and the C rulesets built from it: all of its rules, and for
+    sessions that say which messages they will send (`RuleEngine.session`'s `expect`), only the
+    rules that such messages can fire ("views", built on first use and kept)."""
+
+    def __init__(self, name: str, rules: Mapping[str, Mapping[str, Any]], build: bool) -> None:
+        self.name = name
+        self.rules = _parse(name, rules)
+        self.views: dict[frozenset[str], _Ruleset] = {}  # by the rules they hold
+        self._promised: dict[Any, _Ruleset] = {}  # by what sessions were promised
+        self.keys: set[str] = set()  # of the open sessions, on every view
+        if build:
+            self.full  # noqa: B018 - built now, so that durable's refusal of a rule is raised here
+
+    @property
+    def full(self) -> _Ruleset:
+        return self.view(None)
+
+    def view(self, expect: Mapping[str, frozenset[str]] | None) -> _Ruleset:
+        promise = None if expect is None else frozenset(expect.items())
+        found = self._promised.get(promise)
+        if found is None:
+            live = self.rules if expect is None else [r for r in self.rules if r.possible(expect)]
+            key = frozenset(r.name for r in live)
+            found = self.views.get(key)
+            if found is None:
+                found = self.views[key] = _Ruleset(self.name, live)
+            self._promised[promise] = found
+        return found
+
+    def delete(self) -> None:
+        for view in self.views.values():
+            view.delete()
+        self.views.clear()
+        self._promised.clear()
 
 
 _malloc_tuned = False
@@ -394,13 +470,16 @@ def _keep_freed_memory_in_heap() -> None:
 class RuleEngine:
     """Compiled rulesets; opens one :class:`Session` per contract."""
 
-    def __init__(self, rulesets: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> None:
+    def __init__(self, rulesets: Mapping[str, Mapping[str, Mapping[str, Any]]], build: bool = True) -> None:
+        """Rules are checked at once; with `build` (the default) durable compiles them at once too,
+        so that a rule it refuses is raised here. Without it, durable compiles only what sessions use,
+        when they first use it (for a caller whose rules are known good)."""
         _keep_freed_memory_in_heap()
-        self._rulesets: dict[str, _Ruleset] = {}
+        self._rulesets: dict[str, _Definition] = {}
         self._sids = itertools.count(1)
         try:
             for name, rules in rulesets.items():
-                self._rulesets[name] = _Ruleset(name, rules)
+                self._rulesets[name] = _Definition(name, rules, build)
         except BaseException:
             self.close()
             raise
@@ -409,14 +488,21 @@ class RuleEngine:
     def rulesets(self) -> tuple[str, ...]:
         return tuple(self._rulesets)
 
-    def session(self, ruleset: str, key: str) -> Session:
-        rs = self._rulesets.get(ruleset)
-        if rs is None:
+    def session(self, ruleset: str, key: str, expect: Mapping[str, Collection[str]] | None = None) -> Session:
+        """A session on `ruleset` for the contract `key`. With `expect` (field -> values), the caller
+        promises that every message it sends has one of those values in each such field (for example
+        the types of fact a contract can come to hold): the session then runs only the rules such
+        messages can fire, and refuses a message that breaks the promise. A new durable state costs
+        in proportion to the rules it holds, and a message goes only to rules that can use it."""
+        definition = self._rulesets.get(ruleset)
+        if definition is None:
             raise KeyError(f"no ruleset {ruleset!r} (have {sorted(self._rulesets)}), or the engine is closed")
         if not isinstance(key, str):
             raise TypeError(f"session key must be a str, got {type(key).__name__}")
-        if key in rs.keys:
+        if key in definition.keys:
             raise ValueError(f"a session for {key!r} is already open on ruleset {ruleset!r}; close it first")
+        promised = None if expect is None else {f: frozenset(values) for f, values in expect.items()}
+        rs = definition.view(promised)
         if len(rs.sessions) >= MAX_SESSIONS:
             raise SessionLimitError(
                 f"ruleset {ruleset!r} already has {MAX_SESSIONS} open sessions, durable's hard limit; close some first"
@@ -428,15 +514,15 @@ class RuleEngine:
             sid_hash = fnv1a_32(sid)
             if sid_hash not in rs.sessions:
                 break
-        session = Session(rs, key, sid, sid_hash)
+        session = Session(rs, definition.keys, key, sid, sid_hash, promised)
         rs.sessions[sid_hash] = session
-        rs.keys.add(key)
+        definition.keys.add(key)
         return session
 
     def close(self) -> None:
         """Close every open session and free the C rulesets."""
-        for rs in self._rulesets.values():
-            rs.delete()
+        for definition in self._rulesets.values():
+            definition.delete()
         self._rulesets.clear()
 
     def __enter__(self) -> RuleEngine:
@@ -450,14 +536,19 @@ class Session:
     """The working memory of one contract. Close it (or use ``with``) to free durable's state."""
 
     __slots__ = (
-        "key", "_rs", "_sid", "_sid_hash", "_ids", "_anon", "_events", "_payloads", "_serial", "_touched", "_broken", "_closed",
+        "key", "_rs", "_keys", "_sid", "_sid_tail", "_sid_hash", "_expect", "_ids", "_anon", "_events", "_payloads",
+        "_serial", "_touched", "_broken", "_closed",
     )
 
-    def __init__(self, rs: _Ruleset, key: str, sid: str, sid_hash: int) -> None:
+    def __init__(self, rs: _Ruleset, keys: set[str], key: str, sid: str, sid_hash: int,
+                 expect: dict[str, frozenset[str]] | None = None) -> None:
         self.key = key
         self._rs = rs
+        self._keys = keys  # the open sessions' keys on this ruleset, which this one leaves on closing
         self._sid = sid
+        self._sid_tail = f',"sid":"{sid}"}}'  # sids are digits: nothing to escape
         self._sid_hash = sid_hash
+        self._expect = tuple(expect.items()) if expect else ()
         # id hash -> (id text, is a live fact). durable finds messages by a 32-bit hash of the id only,
         # and its state fact "sid-<sid>" lives in the same index.
         self._ids: dict[int, tuple[str, bool]] = {fnv1a_32(f"sid-{sid}"): (f"sid-{sid}", False)}
@@ -475,12 +566,12 @@ class Session:
 
     def assert_fact(self, fact: Mapping[str, Any]) -> list[Firing]:
         """Add a fact; it stays until retracted. A fact without an ``id`` gets one derived from its content."""
-        return self._send(_dre.assert_fact, fact, is_fact=True)
+        return self._send(fact, is_fact=True)
 
     def post(self, event: Mapping[str, Any]) -> list[Firing]:
         """Add an event: the first firing (in firing order) that matches it uses it up; until then it
         waits for partners like a fact. An event without an ``id`` gets a serial one."""
-        return self._send(_dre.assert_fact, event, is_fact=False)
+        return self._send(event, is_fact=False)
 
     def retract_fact(self, fact: Mapping[str, Any]) -> list[Firing]:
         """Remove a fact, found by its ``id`` (by its content if it was asserted without one)."""
@@ -489,8 +580,7 @@ class Session:
         text_hash = fnv1a_32(text)
         if self._ids.get(text_hash) != (text, True):
             raise UnknownFactError(f"session {self.key!r}: no live fact with id {value!r} to retract")
-        firings = self._call(_dre.retract_fact, _encode({"id": value, "sid": self._sid}), value,
-                             sorted(self._touched))
+        firings = self._call(_dre.retract_fact, self._retraction(value), value, self._touched_partitions())
         del self._ids[text_hash]
         self._anon.discard(text)
         return firings
@@ -501,7 +591,7 @@ class Session:
         self._closed = True
         if self._rs.sessions.get(self._sid_hash) is self:
             del self._rs.sessions[self._sid_hash]
-            self._rs.keys.discard(self.key)
+            self._keys.discard(self.key)
             for part in sorted(self._touched):
                 handle = self._rs.handles[part]
                 try:
@@ -548,13 +638,29 @@ class Session:
             if fnv1a_32(text) not in self._ids:
                 return text, text
 
-    def _send(self, call: Call, message: Mapping[str, Any], is_fact: bool) -> list[Firing]:
-        self._check_usable(message)
-        for field in _RESERVED_FIELDS:
-            if field in message:
-                raise ValueError(f"session {self.key!r}: field {field!r} is reserved by durable_rules; rename it")
-        value, text = self._id_of(message, is_fact)
-        text_hash = fnv1a_32(text)
+    def _retraction(self, mid: Any) -> str:
+        return _encode({"id": mid, "sid": self._sid})
+
+    def _touched_partitions(self) -> list[tuple[int, int]]:
+        return [(part, self._rs.handles[part]) for part in sorted(self._touched)]
+
+    def _send(self, message: Mapping[str, Any], is_fact: bool) -> list[Firing]:
+        # every message passes here: the common case (an open session, a dict) is checked first
+        if self._closed or self._broken or type(message) is not dict:
+            self._check_usable(message)
+            message = dict(message)
+        if "sid" in message or "$s" in message:
+            field = "sid" if "sid" in message else "$s"
+            raise ValueError(f"session {self.key!r}: field {field!r} is reserved by durable_rules; rename it")
+        for field, values in self._expect:
+            value = message.get(field)
+            if type(value) is not str or value not in values:
+                raise InferenceError(f"session {self.key!r}: a message with {field} {value!r}, which the "
+                                     "session was promised it would not get")
+        value = text = message.get("id")
+        if type(value) is not str or not value or not value.isprintable() or '"' in value or "\\" in value:
+            value, text = self._id_of(message, is_fact)  # not the common case: a plain text id
+        text_hash = _id_hash(text)
         known = self._ids.get(text_hash)
         if known is not None:
             if known[0] == text:
@@ -563,31 +669,29 @@ class Session:
                 f"session {self.key!r}: ids {value!r} and {known[0]!r} have the same 32-bit FNV-1a hash, "
                 "so durable_rules would take one for the other; give one of them another id"
             )
-        out = dict(message)
-        out["id"] = value
-        out["sid"] = self._sid
         try:
-            payload = _encode(out)
+            # the message with its id, and the sid spliced onto the end (an object with an id is never empty)
+            body = orjson.dumps(message if "id" in message else {**message, "id": value})
+            if b"null" in body and _non_finite(message):
+                raise ValueError("NaN and infinities are not JSON")
         except (TypeError, ValueError) as exc:
             raise TypeError(f"session {self.key!r}: message {value!r} is not JSON-encodable: {exc}") from exc
+        payload = body[:-1].decode() + self._sid_tail
         self._ids[text_hash] = (text, is_fact)
         if "id" not in message:
             self._anon.add(text)
         if not is_fact:
             self._events.add(value)
-        return self._call(call, payload, value, self._partitions_for(message))
+        return self._call(_dre.assert_fact, payload, value, self._rs.route(message))
 
-    def _partitions_for(self, message: Mapping[str, Any]) -> list[int]:
-        return self._rs.partitions_for(message)
-
-    def _call(self, call: Call, payload: str, mid: Any, parts: list[int]) -> list[Firing]:
+    def _call(self, call: Call, payload: str, mid: Any, parts: list[tuple[int, int]]) -> list[Firing]:
         found: list[tuple[Firing, tuple[Any, ...]]] = []
         stored = False
+        touched = self._touched
         try:
-            for part in parts:
-                handle = self._rs.handles[part]
-                first = part not in self._touched
-                self._touched.add(part)
+            for part, handle in parts:
+                first = part not in touched
+                touched.add(part)
                 code, state = call(handle, payload)
                 if code == _HANDLED:
                     stored = True
@@ -601,6 +705,8 @@ class Session:
                     raise InferenceError(f"session {self.key!r}: unexpected durable_rules result {code} for message {mid!r}")
             if not stored:
                 self._events.discard(mid)  # matched nothing: durable did not keep it
+            if not found:
+                return []
             return self._use_up_events(found)
         except _dre.error as exc:
             self._broken = f"durable_rules failed on message {mid!r}: {_explain(exc)}"
@@ -620,8 +726,11 @@ class Session:
         rank = self._rs.rank
         firings: list[Firing] = []
         while found:
-            if len(self._rs.handles) > 1:
+            if len(found) > 1 and len(self._rs.handles) > 1:
                 found.sort(key=lambda pair: rank[pair[0].rule])
+            if not self._events:  # facts only: nothing to use up
+                firings.extend(firing for firing, _ in found)
+                return firings
             used: dict[Any, None] = {}
             for firing, events in found:
                 if not any(event in used for event in events):
@@ -630,9 +739,8 @@ class Session:
             found = []
             for event in used:
                 self._events.discard(event)
-                retraction = _encode({"id": event, "sid": self._sid})
-                for part in sorted(self._touched):
-                    handle = self._rs.handles[part]
+                retraction = self._retraction(event)
+                for _, handle in self._touched_partitions():
                     code, state = _dre.retract_fact(handle, retraction)
                     self._drain(handle, state, found)
         return firings
@@ -654,11 +762,12 @@ class Session:
                         if "$s" in message:
                             break  # durable's state fact (also matched by $nex-only conditions): not the caller's
                         del message["sid"]
-                        mid = message["id"]
-                        if live_events and mid in live_events:
-                            events.append(mid)
-                        if mid in anon:
-                            del message["id"]
+                        if live_events or anon:
+                            mid = message["id"]
+                            if mid in live_events:
+                                events.append(mid)
+                            if mid in anon:
+                                del message["id"]
                     else:
                         out.append((Firing(rule, frame), tuple(events)))
             except BaseException:

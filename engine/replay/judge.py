@@ -17,10 +17,10 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from kiyaku import definitions
 from kiyaku.errors import Finding, InputError, quoted
-from kiyaku.replay.events import (Records, Stream, dict_records, file_records, streams, streams_of,
-                                  unresolved_citations)
+from kiyaku.replay.events import Records, Stream, dict_records, file_records, unresolved_citations
 from kiyaku.replay.evaluator import Evaluator, Outcome
-from kiyaku.replay.rulings import rulings
+from kiyaku.replay.rulings import Unmet, rulings
+from kiyaku.replay.streams import streams, streams_of
 from kiyaku.replay.state import contract_state
 from kiyaku.rules.model import Ground
 from kiyaku.textio import forget_kept
@@ -34,6 +34,16 @@ class Decision:
     rulings: list[dict[str, Any]]
     state: list[dict[str, Any]]
     pending: bool = False  # a deadline is still to come: a later horizon could find more
+
+
+@dataclass
+class Evaluated:
+    """One contract's rulings, and what a writer says of the contract besides them."""
+
+    contract: str
+    agreement: str
+    version_label: str | None  # of the terms in force at the as-of time (None: none was yet)
+    rulings: list[dict[str, Any] | Unmet]
 
 
 # Where streams come from besides files: called with the error list and keep_going.
@@ -79,6 +89,14 @@ class Judge:
         self.terms, self.book = definitions.load(self.root)
         self.evaluator = Evaluator(self.terms, self.book)
 
+    @classmethod
+    def of(cls, terms: Any, book: Any) -> Judge:
+        """A judge over terms and rules already checked (sent to a worker, for one)."""
+        judge = cls.__new__(cls)
+        judge.root, judge.terms, judge.book = None, terms, book
+        judge.evaluator = Evaluator(terms, book)
+        return judge
+
     def evaluate(self, events: Iterable[Mapping[str, Any] | str | Path], at: datetime | str | None = None,
                  contract: str | None = None) -> list[dict[str, Any]]:
         """The rulings of every contract in `events` (or of `contract` alone), as of `at` (ISO 8601
@@ -99,6 +117,14 @@ class Judge:
         rulings of those kinds are drawn (the replay is the same)."""
         outcome = self._replay(stream, as_of or stream.events[-1].time, horizon)
         return rulings(outcome, self.terms, self._grounds(kinds))
+
+    def evaluated(self, stream: Stream, as_of: datetime | None = None) -> Evaluated:
+        """A contract's rulings for a writer, the rulings of grounds never met left unbuilt (`Unmet`)."""
+        when = as_of or stream.events[-1].time
+        outcome = self._replay(stream, when)
+        version = self.terms.agreements[stream.agreement].version_at(when.date())
+        return Evaluated(stream.contract, stream.agreement, version.label if version else None,
+                         rulings(outcome, self.terms, self.book.grounds, lazy=True))
 
     def decide(self, stream: Stream, as_of: datetime, kinds: Iterable[str] | None = None) -> Decision:
         """The rulings (of `kinds`, if given) as of `as_of`, and the state the contract is in then."""
@@ -159,11 +185,11 @@ class Judge:
 def each_contract(root: Path, paths: list[Path], result: Result, as_of: datetime | None = None,
                   contract: str | None = None, keep_going: bool = False,
                   source: Source | None = None) -> Iterator[list[dict[str, Any]]]:
-    """The rulings of one contract at a time, in the order the input finishes each contract, so that
-    memory holds one contract, not the whole input. Errors and notes collect in `result`. The
-    streams come from `paths`, or from `source` (a store) when it is given."""
+    """The rulings of one contract at a time, in contract-id order, so that memory holds one contract,
+    not the whole input. Errors and notes collect in `result`. The streams come from `paths`, or from
+    `source` (a store) when it is given."""
     with Judge(root) as judge:
-        found = (source or partial(streams, paths))(result.errors, keep_going)
+        found = (source or partial(streams, paths, only=contract))(result.errors, keep_going)
         yield from judge._each(found, result, as_of, contract, keep_going)
 
 

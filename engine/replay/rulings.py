@@ -5,13 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from kiyaku.replay.evaluator import Fact, Instance, Outcome
+from kiyaku.replay.evaluator import Fact, Instance, Outcome, param_at
 from kiyaku.rules.model import Ground
 from kiyaku.terms import Terms
 
+_isos: dict[tuple[datetime, Any], str] = {}
+
 
 def iso(t: datetime) -> str:
-    return t.isoformat()
+    """ISO 8601 text of a time: remembered, since the same instants recur in many rulings and
+    isoformat goes through the time zone each time. (Keyed by the zone too: the same instant in
+    another zone is written otherwise.)"""
+    key = (t, t.tzinfo)
+    found = _isos.get(key)
+    if found is None:
+        if len(_isos) > 1 << 16:
+            _isos.clear()
+        found = _isos[key] = t.isoformat()
+    return found
 
 
 def fact_reason(fact: Fact, facts: list[Fact]) -> dict[str, Any]:
@@ -36,7 +47,9 @@ def _events_behind(fact: Fact, facts: list[Fact]) -> list[Any]:
     return sorted(out, key=lambda e: e.seq)
 
 
-def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground]) -> list[dict[str, Any]]:
+def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground], lazy: bool = False) -> list[Any]:
+    """One ruling per ground considered, in the order of the rule book. With `lazy`, the ruling of a
+    ground never met (most of them) is left as an `Unmet`, which a writer can print without building it."""
     stream = outcome.stream
     agreement = terms.agreements[stream.agreement]
     seen_types = {f.type for f in outcome.facts}
@@ -44,23 +57,53 @@ def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground]) -> list[dict[
     by_ground: dict[int, list[Instance]] = {}
     for i in outcome.instances:
         by_ground.setdefault(id(i.ground), []).append(i)
-    out = []
+    out: list[Any] = []
     for g in grounds:
         if stream.agreement not in g.agreements:
             continue
         if g.considered_if and seen_types.isdisjoint(g.considered_if):
             continue
-        mine = by_ground.get(id(g), [])
-        if g.amount and mine:
+        mine = by_ground.get(id(g))
+        if not mine:
+            unmet = Unmet(g, agreement, now[0], stream.contract, outcome.as_of, now[1], stream.reordered)
+            out.append(unmet if lazy else unmet.as_dict())
+        elif g.amount:
             # Each outage, each overdue invoice is its own sum (and its own missing facts).
             groups: dict[tuple[int, ...], list[Instance]] = {}
             for i in mine:
                 groups.setdefault(tuple(f.seq for f in i.facts), []).append(i)
-            out.extend(_with_amount(_ruling(outcome, agreement, g, group, now), group[0], g, outcome, terms)
+            out.extend(_with_amount(_ruling(outcome, agreement, g, group), group[0], g, outcome, terms)
                        for group in groups.values())
         else:
-            out.append(_ruling(outcome, agreement, g, mine, now))
+            out.append(_ruling(outcome, agreement, g, mine))
     return out
+
+
+class Unmet:
+    """The ruling of a ground never met, not yet built: the most common ruling of all, the same for
+    every contract but for its contract and time, so a writer can print it from a template."""
+
+    __slots__ = ("ground", "agreement", "version", "contract", "as_of", "at", "reordered")
+    outcome = "not_grounds"
+
+    def __init__(self, ground: Ground, agreement: Any, version: Any, contract: str, as_of: datetime, at: str,
+                 reordered: bool) -> None:
+        self.ground, self.agreement, self.version = ground, agreement, version
+        self.contract, self.as_of, self.at, self.reordered = contract, as_of, at, reordered
+
+    def as_dict(self, contract: str | None = None, at: str | None = None) -> dict[str, Any]:
+        """The ruling (with another contract id or time in their places, for a template)."""
+        return _assemble(contract or self.contract, self.reordered, self.agreement, self.ground, self.version,
+                         self.as_of, {"outcome": "not_grounds", "at": at or self.at,
+                                      "reasons": [{"not_met": self.ground.requires}], "missing": [],
+                                      "missing_ja": []})
+
+    def shape(self) -> tuple[Any, ...]:
+        """What, besides the contract and the time, the ruling is made of: rulings of the same shape
+        differ only in those two."""
+        g = self.ground
+        period = tuple(_period(g, self.agreement, self.as_of).items()) if g.period else ()
+        return id(g), self.agreement.id, self.version.id if self.version else None, self.reordered, period
 
 
 def _with_amount(ruling: dict[str, Any], inst: Instance, g: Ground, outcome: Outcome, terms: Terms) -> dict[str, Any]:
@@ -69,7 +112,7 @@ def _with_amount(ruling: dict[str, Any], inst: Instance, g: Ground, outcome: Out
     from kiyaku.replay import amounts  # the money machinery, only when a sum is to be worked out
 
     fact = inst.facts[[p.alias for p in g.when].index(g.amount["of"])]
-    ctx = amounts.Context(terms.agreements[outcome.stream.agreement], terms, outcome.facts, outcome.as_of)
+    ctx = amounts.Context(terms.agreements[outcome.stream.agreement], terms, outcome.facts, outcome.as_of, outcome)
     try:
         done = amounts.compute(g.amount["compute"], fact, ctx)
     except amounts.Missing as missing:
@@ -82,10 +125,7 @@ def _with_amount(ruling: dict[str, Any], inst: Instance, g: Ground, outcome: Out
     }
 
 
-def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance],
-            now: tuple[Any, str]) -> dict[str, Any]:
-    if not mine:
-        return _not_met(outcome, agreement, g, now)
+def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance]) -> dict[str, Any]:
     judged = [_judge(i, agreement, g) for i in mine]
     active = [j for j in judged if j["status"] == "active"]
     unknown = [j for j in judged if j["status"] == "undetermined"]
@@ -111,7 +151,7 @@ def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance],
     }
     if g.cites_from and (active or unknown):
         body["citations"] = _with_cited_facts(g, agreement, chosen["inst"])
-    return _assemble(outcome, agreement, g, version, at, body)
+    return _assemble(outcome.stream.contract, outcome.stream.reordered, agreement, g, version, at, body)
 
 
 def _with_cited_facts(g: Ground, agreement: Any, inst: Instance) -> list[str]:
@@ -136,24 +176,15 @@ def _given_force_by(agreement: Any, ref: str) -> list[str]:
     return found
 
 
-def _not_met(outcome: Outcome, agreement: Any, g: Ground, now: tuple[Any, str]) -> dict[str, Any]:
-    """A ground never met: the most common ruling of all, so made without the general machinery.
-    `now` is the version in force at the as-of time and that time as text, the same for every ground."""
-    version, at_text = now
-    return _assemble(outcome, agreement, g, version, outcome.as_of, {
-        "outcome": "not_grounds", "at": at_text, "reasons": [{"not_met": g.requires}], "missing": [],
-        "missing_ja": []})
-
-
-def _assemble(outcome: Outcome, agreement: Any, g: Ground, version: Any, at: datetime,
+def _assemble(contract: str, reordered: bool, agreement: Any, g: Ground, version: Any, at: datetime,
               body: dict[str, Any]) -> dict[str, Any]:
     """A ruling in the spec's field order: what the ground shares, then this contract's `body`."""
     head, tail = _shared(g, agreement, version)
-    ruling = {"contract": outcome.stream.contract} | head | body
+    ruling = {"contract": contract} | head | body
     if g.period:
         ruling["period"] = _period(g, agreement, at)
     ruling |= tail
-    if outcome.stream.reordered:
+    if reordered:
         ruling["input_reordered"] = True
     return ruling
 
@@ -203,19 +234,37 @@ def _judge(inst: Instance, agreement: Any, g: Ground) -> dict[str, Any]:
             f"{inst.start.date()} に効力を有していた {agreement.id} の約款（{version.label}）の本文は収録されていません。"
             f"収録されている最初の版は {first} から効力を生じます"))
         return base
+    found = _in_version(g, agreement, version, inst.status == "ended")
+    if found is not None:
+        base.update(found)
+    return base
+
+
+_kept_verdicts: dict[tuple[int, int, str, bool], tuple[Ground, dict[str, str] | None]] = {}
+
+
+def _in_version(g: Ground, agreement: Any, version: Any, ended: bool) -> dict[str, str] | None:
+    """What a version of the terms makes of a ground's provisions (a status and why), if anything:
+    worked out once per ground and version, not once per instance."""
+    key = (id(g), id(agreement), version.id, ended)
+    found = _kept_verdicts.get(key)
+    if found is not None and found[0] is g:
+        return found[1]
+    verdict = None
     for ref in g.cites[agreement.id]:
         p = agreement.provisions[ref]
         if not p.in_version(version):
-            base.update(status="not_in_version", missing=f"{ref} is not in force in {version.label}")
-            return base
-        if not p.text_in_corpus and base["status"] != "ended":
+            verdict = {"status": "not_in_version", "missing": f"{ref} is not in force in {version.label}"}
+            break
+        if not p.text_in_corpus and not ended:
             known = ", ".join(c.reference or "" for c in version.changes if c.provision == ref)
-            base.update(status="undetermined", missing=(
+            verdict = {"status": "undetermined", "missing": (
                 f"the wording of {ref} in {version.label} is not in the corpus ({known or p.summary_en.rstrip('.')}): "
-                "whether this ground applies cannot be decided from the terms we hold"), missing_ja=(
+                "whether this ground applies cannot be decided from the terms we hold"), "missing_ja": (
                 f"{version.label} における {ref} の文言は収録されていません（{known or p.heading_ja or ref}）。"
-                "収録されている約款からは、この事由に当たるかどうかを判断できません"))
-    return base
+                "収録されている約款からは、この事由に当たるかどうかを判断できません")}
+    _kept_verdicts[key] = (g, verdict)
+    return verdict
 
 
 def _period(g: Ground, agreement: Any, at: datetime) -> dict[str, Any]:
@@ -225,7 +274,7 @@ def _period(g: Ground, agreement: Any, at: datetime) -> dict[str, Any]:
     if "until_ja" in g.period:
         out["until_ja"] = g.period["until_ja"]
     if "max_months" in g.period:
-        value = agreement.parameters[g.period["max_months"]].at(at.date())
+        value = param_at(agreement, g.period["max_months"], at.date())
         if value:
             out["max_months"] = value[1]
     return out

@@ -40,7 +40,7 @@ def build(root: Path, paths: list[Path], as_of: datetime | None = None, contract
 
 def contracts(paths: list[Path]) -> dict[str, Stream]:
     """Every contract's stream in `paths`, by id (checked: a bad event is an InputError)."""
-    from kiyaku.replay.events import load
+    from kiyaku.replay.streams import load
 
     return load(paths).streams
 

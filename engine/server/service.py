@@ -19,7 +19,8 @@ from kiyaku.answers.model import Answer
 from kiyaku.asof import AsOf
 from kiyaku.errors import Finding, InputError
 from kiyaku.paths import find_root, version
-from kiyaku.replay.events import Record, Stream, streams_of
+from kiyaku.replay.events import Record, Stream
+from kiyaku.replay.streams import streams_of
 from kiyaku.report.provenance import tree_sha256
 from kiyaku.server import timing
 from kiyaku.server.auth import Principal

@@ -21,7 +21,8 @@ import orjson
 import sqlalchemy as sa
 
 from kiyaku.errors import Finding, InputError
-from kiyaku.replay.events import Record, Stream, streams_of
+from kiyaku.replay.events import Record, Stream
+from kiyaku.replay.streams import streams_of
 from kiyaku.store import snapshot
 from kiyaku.store.connect import Missing, Store
 from kiyaku.store.schema import decisions, definitions

@@ -1,5 +1,5 @@
 """Contracts' events in the store. Ingest validates with the loader that reads files
-(`kiyaku.replay.events.streams_of`), all or nothing; reading gives back a contract's events as the
+(`kiyaku.replay.streams.streams_of`), all or nothing; reading gives back a contract's events as the
 same records, validated again on the way out, so a stored event and a file's event are one thing.
 
 An event's identity within its contract is its `id`, or for an event without one the digest of its
@@ -11,16 +11,18 @@ are new events.
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import orjson
 import sqlalchemy as sa
 
 from kiyaku.errors import Finding, InputError
-from kiyaku.replay.events import Record, Records, Stream, streams_of
+from kiyaku.replay.events import Record, Records, Stream
+from kiyaku.replay.streams import streams_of
 from kiyaku.store.connect import Missing, Store
 from kiyaku.store.schema import contracts, events
 
@@ -70,6 +72,44 @@ def streams(store: Store, errors: list[Finding], keep_going: bool = False,
             records = contract_records(conn, cid)
         if records:
             yield from streams_of(listed(records), errors, keep_going)
+
+
+class Sized(NamedTuple):
+    """A contract of the store and its number of events: what replay/bulk.py shares out."""
+
+    contract: str
+    events: int
+
+
+def sizes(store: Store, contract: str | None = None) -> list[Sized]:
+    """Every contract (or one) with its number of events, in contract id order."""
+    query = sa.select(events.c.contract, sa.func.count()).group_by(events.c.contract).order_by(events.c.contract)
+    with store.transaction() as conn:
+        found = [Sized(c, n) for c, n in conn.execute(query if contract is None else
+                                                          query.where(events.c.contract == contract))]
+    if contract is not None and not found:
+        raise InputError(Finding(store.name, None, f"no events for contract {contract!r} in the store",
+                                 "check the contract id, or ingest its events with `kiyaku ingest`"))
+    return found
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The store as a source of contracts for a worker (replay/bulk.py's parts), which opens it by
+    name: a SQLite file every worker can read, or a database URL they can reach."""
+
+    name: str
+
+    @classmethod
+    def named(cls, name: str) -> Stored:
+        return cls(name if "://" in name else os.path.abspath(name))
+
+    def streams(self, contracts: Sequence[Sized], errors: list[Finding], keep_going: bool) -> Iterator[Stream]:
+        from kiyaku.store.connect import open_store
+
+        with open_store(self.name) as store:
+            for one in contracts:
+                yield from streams(store, errors, keep_going, contract=one.contract)
 
 
 def _contract_pages(store: Store) -> Iterator[str]:
