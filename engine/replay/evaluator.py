@@ -306,7 +306,7 @@ def due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
     if "days_before" in at:  # 「N日前までに」: due at 00:00 of the first of the N whole days before the date
         value = param_at(agreement, at["days"], fact.time.date())
         day = _day(fact.data[at["days_before"]])
-        return datetime.combine(day - timedelta(days=int(value[1])), time(), TOKYO) if value else None
+        return _midnight(day - timedelta(days=int(value[1]))) if value else None
     if "day_after" in at:
         day = _day(fact.data[at["day_after"]]) + ONE_DAY
         if "days" in at:  # a period of N days counted from that day has passed
@@ -314,7 +314,7 @@ def due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
             if not value:
                 return None
             day += timedelta(days=int(value[1]))
-        return datetime.combine(day, time(), TOKYO)
+        return _midnight(day)
     start = fact.time if at.get("hours_after", at.get("months_after")) == "time" else \
         parse_time(fact.data[at.get("hours_after") or at.get("months_after")])
     if "hours" in at:
@@ -336,6 +336,20 @@ def _day(text: str) -> date:
         if len(_days) > 1 << 16:
             _days.clear()
         found = _days[text] = datetime.fromisoformat(text).date()
+    return found
+
+
+_midnights: dict[date, datetime] = {}
+
+
+def _midnight(day: date) -> datetime:
+    """00:00 of a day in Tokyo, one object per day: a datetime keeps its hash once worked out, and
+    working it out goes through the time zone (every fact's time is looked up in `epoch`)."""
+    found = _midnights.get(day)
+    if found is None:
+        if len(_midnights) > 1 << 16:
+            _midnights.clear()
+        found = _midnights[day] = datetime.combine(day, time(), TOKYO)
     return found
 
 

@@ -79,7 +79,13 @@ def _encode(value: Any) -> str:
     return text
 
 
+_FINITE_TYPES = frozenset({str, int, bool, type(None)})
+
+
 def _non_finite(value: Any) -> bool:
+    # most values are text, whole numbers and nulls: known finite by their type, without isinstance's ABCs
+    if type(value) in _FINITE_TYPES:
+        return False
     if isinstance(value, float):
         return not math.isfinite(value)
     if isinstance(value, Mapping):
