@@ -144,6 +144,15 @@ def _id_hash(text: str) -> int:
     return fnv1a_32(text)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _plain_id_hash(text: str) -> int | None:
+    """fnv1a_32 of an id sent as it is (non-empty, printable, nothing to escape in JSON), else None;
+    remembered, as ids repeat from contract to contract: the checks are made once per id text."""
+    if not text or not text.isprintable() or '"' in text or "\\" in text:
+        return None
+    return fnv1a_32(text)
+
+
 def fnv1a_32(text: str) -> int:
     """durable's 32-bit hash of message and session ids (C ``char`` is signed: bytes >= 0x80 sign-extend)."""
     h = 0x811C9DC5
@@ -664,9 +673,10 @@ class Session:
                 raise InferenceError(f"session {self.key!r}: a message with {field} {value!r}, which the "
                                      "session was promised it would not get")
         value = text = message.get("id")
-        if type(value) is not str or not value or not value.isprintable() or '"' in value or "\\" in value:
-            value, text = self._id_of(message, is_fact)  # not the common case: a plain text id
-        text_hash = _id_hash(text)
+        text_hash = _plain_id_hash(value) if type(value) is str else None
+        if text_hash is None:  # an int id, one with characters to escape, or none: not the common case
+            value, text = self._id_of(message, is_fact)
+            text_hash = _id_hash(text)
         known = self._ids.get(text_hash)
         if known is not None:
             if known[0] == text:
@@ -697,7 +707,8 @@ class Session:
         try:
             for part, handle in parts:
                 first = part not in touched
-                touched.add(part)
+                if first:
+                    touched.add(part)
                 code, state = call(handle, payload)
                 if code == _HANDLED:
                     stored = True
