@@ -107,6 +107,7 @@ class Evaluator:
         # One engine per agreement, built on first use: a question about one contract needs one.
         self.engines: dict[str, RuleEngine] = {}
         self._possible: dict[tuple[str, frozenset[str]], frozenset[str]] = {}
+        self._clocks: dict[str, dict[str, list[Clock]]] = {}
 
     def engine(self, agreement: str) -> RuleEngine:
         if agreement not in self.engines:
@@ -123,6 +124,16 @@ class Evaluator:
         expect = {"type": self.possible(stream.agreement, frozenset(e.type for e in stream.events))}
         with engine.session(stream.agreement, stream.contract, expect) as session:
             return _Replay(self, stream, as_of, session).run(horizon or as_of)
+
+    def clocks(self, agreement: str) -> dict[str, list[Clock]]:
+        """An agreement's clocks by the type of fact that starts them (worked out once, not per contract)."""
+        found = self._clocks.get(agreement)
+        if found is None:
+            found = self._clocks[agreement] = {}
+            for c in self.book.clocks:
+                if agreement in c.agreements:
+                    found.setdefault(c.on, []).append(c)
+        return found
 
     def possible(self, agreement: str, events: frozenset[str]) -> frozenset[str]:
         """Every type of fact a contract with events of these types can come to hold: its events, the
@@ -151,10 +162,7 @@ class Evaluator:
 class _Replay:
     def __init__(self, ev: Evaluator, stream: Stream, as_of: datetime, session: Session) -> None:
         self.index = ev.index[stream.agreement]
-        self.clocks: dict[str, list[Clock]] = {}
-        for c in ev.book.clocks:
-            if stream.agreement in c.agreements:
-                self.clocks.setdefault(c.on, []).append(c)
+        self.clocks = ev.clocks(stream.agreement)
         self.agreement = ev.terms.agreements[stream.agreement]
         self.out = Outcome(stream, as_of)
         self.session = session
@@ -241,7 +249,8 @@ class _Replay:
 
     def _handle(self, rule: str, matched: dict[str, dict], now: datetime) -> list[Fact]:
         compiled: Compiled = self.index[rule]
-        facts = tuple(self.out.facts[int(m["id"])] for m in matched.values())
+        recorded = self.out.facts
+        facts = tuple([recorded[int(m["id"])] for m in matched.values()])
         # A conclusion holds from when the last of its facts is there: a deadline that had already
         # passed when the event starting it arrived is asserted at its own (earlier) time.
         for f in facts:
@@ -296,16 +305,16 @@ def due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
         return _add_months(fact.time, int(fact.data[at["months_of"]]))
     if "days_before" in at:  # 「N日前までに」: due at 00:00 of the first of the N whole days before the date
         value = param_at(agreement, at["days"], fact.time.date())
-        day = datetime.fromisoformat(fact.data[at["days_before"]]).date()
-        return datetime.combine(day - timedelta(days=int(value[1])), time(), TOKYO) if value else None
+        day = _day(fact.data[at["days_before"]])
+        return _midnight(day - timedelta(days=int(value[1]))) if value else None
     if "day_after" in at:
-        day = datetime.fromisoformat(fact.data[at["day_after"]]).date() + timedelta(days=1)
+        day = _day(fact.data[at["day_after"]]) + ONE_DAY
         if "days" in at:  # a period of N days counted from that day has passed
             value = param_at(agreement, at["days"], day)
             if not value:
                 return None
             day += timedelta(days=int(value[1]))
-        return datetime.combine(day, time(), TOKYO)
+        return _midnight(day)
     start = fact.time if at.get("hours_after", at.get("months_after")) == "time" else \
         parse_time(fact.data[at.get("hours_after") or at.get("months_after")])
     if "hours" in at:
@@ -313,6 +322,35 @@ def due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
         return start + timedelta(hours=int(value[1])) if value else None
     value = param_at(agreement, at["months"], start.date())
     return _add_months(start, int(value[1])) if value else None
+
+
+ONE_DAY = timedelta(days=1)
+_days: dict[str, date] = {}
+
+
+def _day(text: str) -> date:
+    """The day of a date an event gives (a due date), remembered: the same dates recur from contract to
+    contract, and every invoice's clocks read its due date again."""
+    found = _days.get(text)
+    if found is None:
+        if len(_days) > 1 << 16:
+            _days.clear()
+        found = _days[text] = datetime.fromisoformat(text).date()
+    return found
+
+
+_midnights: dict[date, datetime] = {}
+
+
+def _midnight(day: date) -> datetime:
+    """00:00 of a day in Tokyo, one object per day: a datetime keeps its hash once worked out, and
+    working it out goes through the time zone (every fact's time is looked up in `epoch`)."""
+    found = _midnights.get(day)
+    if found is None:
+        if len(_midnights) > 1 << 16:
+            _midnights.clear()
+        found = _midnights[day] = datetime.combine(day, time(), TOKYO)
+    return found
 
 
 _kept_values: dict[tuple[int, str, date], tuple[Any, Any]] = {}

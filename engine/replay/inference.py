@@ -79,7 +79,13 @@ def _encode(value: Any) -> str:
     return text
 
 
+_FINITE_TYPES = frozenset({str, int, bool, type(None)})
+
+
 def _non_finite(value: Any) -> bool:
+    # most values are text, whole numbers and nulls: known finite by their type, without isinstance's ABCs
+    if type(value) in _FINITE_TYPES:
+        return False
     if isinstance(value, float):
         return not math.isfinite(value)
     if isinstance(value, Mapping):
@@ -135,6 +141,15 @@ def _explain(exc: Exception) -> str:
 @functools.lru_cache(maxsize=1 << 16)
 def _id_hash(text: str) -> int:
     """fnv1a_32 of message ids, which repeat from contract to contract ("0", "1", ...)."""
+    return fnv1a_32(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _plain_id_hash(text: str) -> int | None:
+    """fnv1a_32 of an id sent as it is (non-empty, printable, nothing to escape in JSON), else None;
+    remembered, as ids repeat from contract to contract: the checks are made once per id text."""
+    if not text or not text.isprintable() or '"' in text or "\\" in text:
+        return None
     return fnv1a_32(text)
 
 
@@ -658,9 +673,10 @@ class Session:
                 raise InferenceError(f"session {self.key!r}: a message with {field} {value!r}, which the "
                                      "session was promised it would not get")
         value = text = message.get("id")
-        if type(value) is not str or not value or not value.isprintable() or '"' in value or "\\" in value:
-            value, text = self._id_of(message, is_fact)  # not the common case: a plain text id
-        text_hash = _id_hash(text)
+        text_hash = _plain_id_hash(value) if type(value) is str else None
+        if text_hash is None:  # an int id, one with characters to escape, or none: not the common case
+            value, text = self._id_of(message, is_fact)
+            text_hash = _id_hash(text)
         known = self._ids.get(text_hash)
         if known is not None:
             if known[0] == text:
@@ -691,7 +707,8 @@ class Session:
         try:
             for part, handle in parts:
                 first = part not in touched
-                touched.add(part)
+                if first:
+                    touched.add(part)
                 code, state = call(handle, payload)
                 if code == _HANDLED:
                     stored = True

@@ -58,9 +58,7 @@ def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground], lazy: bool = 
     for i in outcome.instances:
         by_ground.setdefault(id(i.ground), []).append(i)
     out: list[Any] = []
-    for g in grounds:
-        if stream.agreement not in g.agreements:
-            continue
+    for g in _of_agreement(grounds, stream.agreement):
         if g.considered_if and seen_types.isdisjoint(g.considered_if):
             continue
         mine = by_ground.get(id(g))
@@ -77,6 +75,22 @@ def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground], lazy: bool = 
         else:
             out.append(_ruling(outcome, agreement, g, mine))
     return out
+
+
+# The grounds of one agreement, in the rule book's order, by the list given and the agreement: every
+# contract asks, and most grounds are another agreement's. (Keyed by id, holding the list itself, so
+# that an id is never taken for a later list's; the lists are few: the book's and a question's.)
+_AGREEMENT_GROUNDS: dict[tuple[int, str], tuple[list[Ground], list[Ground]]] = {}
+
+
+def _of_agreement(grounds: list[Ground], agreement: str) -> list[Ground]:
+    key = (id(grounds), agreement)
+    found = _AGREEMENT_GROUNDS.get(key)
+    if found is None or found[0] is not grounds:
+        if len(_AGREEMENT_GROUNDS) > 64:
+            _AGREEMENT_GROUNDS.clear()
+        found = _AGREEMENT_GROUNDS[key] = (grounds, [g for g in grounds if agreement in g.agreements])
+    return found[1]
 
 
 class Unmet:
