@@ -90,10 +90,23 @@ def test_worker_processes_give_the_same_bytes(many: str, by_one_process: dict[st
 def test_a_dask_cluster_gives_the_same_bytes(many: str, by_one_process: dict[str, bytes]) -> None:
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    from distributed import Client
+
+    def judges_here() -> int:
+        import gc
+
+        from kiyaku.replay.judge import Judge
+        return sum(isinstance(o, Judge) for o in gc.get_objects())
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
         code, out, err = run(many, "--format", "jsonl", "--at", "2025-06-01", "--scheduler", cluster.scheduler_address)
+        held = client.run(judges_here)
     assert code == 0, err
     assert out == by_one_process["jsonl"]
+    # Several parts went to each worker; each built one judge for the run and kept it, not one a part.
+    assert len(list(bulk.parts(None, index(file_inputs([Path(many)]), []), 1))) >= 4
+    assert all(n <= 1 for n in held.values()), held
 
 
 def test_a_cluster_that_does_not_answer_is_a_located_error(many: str) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import os
 import threading
+import uuid
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
@@ -130,7 +131,7 @@ def _on_cluster(work: Iterable[Part], task: Callable[[Part, Any], T], shipped: A
         raise InputError(Finding("--scheduler", None, f"no Dask scheduler answers at {scheduler}: {exc}",
                                  "start one (dask scheduler) and its workers, or check the address")) from None
     try:
-        sent = client.scatter(shipped, broadcast=True, hash=False)
+        sent = client.scatter(_Shipped(uuid.uuid4().hex, shipped), broadcast=True, hash=False)
         ahead = IN_FLIGHT * max(1, len(client.scheduler_info().get("workers", {})))
         guarded = _Guarded(task)
         yield from _in_order(lambda p: client.submit(guarded, p, sent, pure=False), work, ahead)
@@ -156,6 +157,28 @@ def _receive(shipped: Any) -> None:
     _for_bulk_work()
 
 
+@dataclass(frozen=True)
+class _Shipped:
+    """What a cluster's tasks share, with a token of this run. A Dask worker may hand each task its own
+    copy of a scattered value, and a judge is kept per object: without the token, every part built a
+    new judge (and durable's rulesets with it), and a worker's memory grew with the parts it did."""
+
+    token: str
+    value: Any
+
+    def here(self) -> Any:
+        """The first copy of the value that reached this process, kept for the run's later tasks."""
+        found = _arrived.get(self.token)
+        if found is None:
+            while len(_arrived) >= KEPT_JUDGES:  # a long-lived worker serves many runs: the oldest goes
+                _arrived.pop(next(iter(_arrived)))
+            found = _arrived[self.token] = self.value
+        return found
+
+
+_arrived: dict[str, Any] = {}
+
+
 class _Guarded:
     """Runs a task in a worker and hands a domain error back as data (its findings are rebuilt on this
     side: they do not survive pickling as an exception)."""
@@ -165,6 +188,8 @@ class _Guarded:
 
     def __call__(self, part: Part, shipped: Any = None) -> tuple[str, Any]:
         _for_bulk_work()  # a Dask worker's first task (a process pool's workers did it on starting)
+        if isinstance(shipped, _Shipped):
+            shipped = shipped.here()
         try:
             return "ok", self.task(part, shipped if shipped is not None else _received[0])
         except KiyakuError as exc:
