@@ -36,6 +36,7 @@ from typing import Any, Iterator
 ROOT = Path(__file__).resolve().parents[1]
 AGREEMENTS = ("smacom", "ts-cloudphone", "abphone")
 KIYAKU = [sys.executable, "-c", "from kiyaku.cli import main; main()"]
+AT = "2026-01-01T00:00"  # one as-of time for every run, after every synthetic history: the same work each day
 
 
 def _month(start: date, n: int) -> date:
@@ -172,7 +173,8 @@ class PeakMemory(threading.Thread):
 def measure(command: list[str], others: tuple[int, ...] = ()) -> tuple[float, int]:
     """Wall seconds and peak memory (bytes, summed over its processes) of one command."""
     started = time.perf_counter()
-    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+    said = tempfile.TemporaryFile()  # the as-of line evaluate states, and any error, shown only on failure
+    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=said)
     memory = PeakMemory(child.pid, others)
     memory.start()
     code = child.wait()
@@ -180,12 +182,13 @@ def measure(command: list[str], others: tuple[int, ...] = ()) -> tuple[float, in
     memory.done.set()
     memory.join()
     if code != 0:
-        sys.exit(f"{' '.join(command)} exited {code}")
+        said.seek(0)
+        sys.exit(f"{' '.join(command)} exited {code}: {said.read().decode(errors='replace')}")
     return wall, memory.peak
 
 
 def evaluate_runs(path: Path, cluster: bool) -> Iterator[tuple[str, float, int]]:
-    base = [*KIYAKU, "evaluate", str(path), "--format", "jsonl", "--root", str(ROOT)]
+    base = [*KIYAKU, "evaluate", str(path), "--format", "jsonl", "--at", AT, "--root", str(ROOT)]
     for jobs in ("1", "2"):
         yield f"--jobs {jobs}", *measure([*base, "--jobs", jobs])
     if cluster:
@@ -207,6 +210,7 @@ from pathlib import Path
 from kiyaku.replay import inference
 from kiyaku.replay.judge import Judge
 from kiyaku.replay.streams import streams
+from kiyaku.times import read_time
 sent = []
 original = inference.RuleEngine.session
 def session(self, ruleset, key, expect=None):
@@ -220,7 +224,7 @@ def record(self, fact):
 inference.Session.assert_fact = record
 with Judge(Path({str(ROOT)!r})) as judge:
     for stream in streams([Path({str(path)!r})], []):
-        judge.evaluated(stream)
+        judge.evaluated(stream, read_time({AT!r}))
 pickle.dump(sent, open({str(into)!r}, "wb"))
 """
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
