@@ -53,12 +53,16 @@ def command(question: str, events: tuple[Path, ...], contract: str, at: str | No
       kiyaku ask can-suspend --db kiyaku.db --contract SC-2001 --at 2025-07-10 --user alice
     """
     from kiyaku.answers.ask import ask_stream, contract_stream
-    from kiyaku.store import configured, open_store
+    from kiyaku.store import configured
 
     when = parse_at(at) or datetime.now(TOKYO).replace(microsecond=0)
     with reported():
         base = repo_root(root)
-        store = open_store(store_name(db)) if configured(db) or not events else None
+        store = None
+        if configured(db) or not events:  # SQLAlchemy is imported only when a store is in use
+            from kiyaku.store import open_store
+
+            store = open_store(store_name(db))
         try:
             if events:
                 stream = contract_stream(list(events), contract)

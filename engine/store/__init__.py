@@ -8,6 +8,18 @@
 SQLite by default (one file), PostgreSQL by URL; SQLAlchemy Core, Alembic migrations (schema.py).
 """
 
-from kiyaku.store.connect import DEFAULT, Store, configured, open_store
+from typing import Any
+
+from kiyaku.store.names import DEFAULT, configured
 
 __all__ = ["DEFAULT", "Store", "configured", "open_store"]
+
+
+def __getattr__(name: str) -> Any:
+    # SQLAlchemy takes half a second to import: only a command that opens a store pays for it, not one
+    # that reads event files and asks `configured` whether a store was named.
+    if name in ("Store", "open_store"):
+        from kiyaku.store import connect
+
+        return getattr(connect, name)
+    raise AttributeError(f"module 'kiyaku.store' has no attribute {name!r}")

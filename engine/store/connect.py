@@ -18,8 +18,8 @@ from sqlalchemy import event
 
 from kiyaku.errors import Finding, InputError
 from kiyaku.store import schema
+from kiyaku.store.names import DEFAULT, configured
 
-DEFAULT = "kiyaku.db"
 WRITE = "kiyaku_write"
 
 
@@ -30,11 +30,6 @@ class StoreFailure(InputError):
 
 class Missing(InputError):
     """What was asked for is not in the store (a contract, a decision, a token)."""
-
-
-def configured(db: str | None) -> str | None:
-    """The store the user named (`--db`, else $KIYAKU_DB), or None when none was named."""
-    return db or os.environ.get("KIYAKU_DB") or None
 
 
 def _timeout() -> float:
