@@ -28,7 +28,6 @@ from kiyaku.replay import bulk
 from kiyaku.replay.judge import Evaluated, notes
 from kiyaku.replay.rulings import Unmet
 
-FORMATS = ("table", "json", "jsonl", "csv")
 CSV_COLUMNS = ("contract", "agreement", "version", "kind", "ground", "outcome", "modality", "at", "amount",
                "citations", "summary", "missing")
 # The characters output.escape_controls shows escaped (the C0 and C1 controls but tab and newline,

@@ -4,13 +4,12 @@ is in use."""
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import click
 
 from kiyaku.answers.ask import QUESTIONS
-from kiyaku.cli.common import TOKYO, db_option, login_name, parse_at, repo_root, reported, root_option, store_name
+from kiyaku.cli.common import as_of, at_option, db_option, login_name, repo_root, reported, root_option, store_name
 
 # --exit-status: what a script can branch on without reading JSON (bad input is 2 in any case).
 EXIT_STATUS = {"yes": 0, "no": 1, "undetermined": 3}
@@ -20,7 +19,7 @@ EXIT_STATUS = {"yes": 0, "no": 1, "undetermined": 3}
 @click.argument("question", type=click.Choice(list(QUESTIONS)))
 @click.argument("events", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--contract", required=True, help="The contract asked about.")
-@click.option("--at", "at", default=None, help="As of this time (ISO 8601, Asia/Tokyo unless an offset is given; default: now).")
+@at_option("As of this time")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--lang", type=click.Choice(["en", "ja"]), default="en", show_default=True,
               help="ja: the whole answer in Japanese (the clauses are quoted in Japanese in either).")
@@ -55,7 +54,7 @@ def command(question: str, events: tuple[Path, ...], contract: str, at: str | No
     from kiyaku.answers.ask import ask_stream, contract_stream
     from kiyaku.store import configured
 
-    when = parse_at(at) or datetime.now(TOKYO).replace(microsecond=0)
+    when = as_of(at).time
     with reported():
         base = repo_root(root)
         store = None

@@ -11,7 +11,7 @@ import click
 from kiyaku.cli.common import as_of, at_option, db_option, locate, reported, root_option, stated, store_name
 from kiyaku.cli.progress import progress
 
-FORMATS = ("table", "json", "jsonl", "csv")
+FORMATS = ("table", "json", "jsonl", "csv")  # what answers/table.py renders
 
 
 @click.command("evaluate")

@@ -9,7 +9,8 @@ from typing import Callable
 
 import click
 
-from kiyaku.cli.common import (TOKYO, AsOf, Root, as_of, at_option, db_option, locate, parse_at, reported,
+from kiyaku.asof import now
+from kiyaku.cli.common import (AsOf, Root, as_of, at_option, db_option, locate, parse_at, reported,
                                root_option, stated, store_name)
 from kiyaku.cli.progress import progress
 
@@ -145,7 +146,7 @@ def _produced_at(value: str | None) -> datetime | None:
     if value is None:
         return None
     if value == "now":
-        return datetime.now(TOKYO).replace(microsecond=0)
+        return now().time
     try:
         stamp = parse_at(value)
     except click.BadParameter:

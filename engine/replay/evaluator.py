@@ -243,8 +243,10 @@ class _Replay:
             at = fact.time
         name = clock.id.rsplit(".", 1)[1]
         due = Fact(-1, name, at, {"of": fact.data["eid"]}, sources=(fact.seq,))
-        # A deadline due at the same instant as an event comes before it (see `run`); deadlines due at
-        # the same instant come in the order they were set (the counter breaks ties).
+        # A deadline due at the same instant as an event comes before it (see `run`). Deadlines due at
+        # the same instant come by the size of the history and queue when each was set, then in the
+        # order they were set (the counter): the order main's replay has always used, kept so that no
+        # ruling moves.
         heapq.heappush(self.queue, (at, len(self.out.facts) + len(self.queue), next(_ticket), due))
 
     def _handle(self, rule: str, matched: dict[str, dict], now: datetime) -> list[Fact]:
