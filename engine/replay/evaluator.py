@@ -5,7 +5,6 @@ from __future__ import annotations
 import calendar
 import heapq
 import itertools
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, time
 from typing import Any, Iterator
@@ -17,7 +16,7 @@ from kiyaku.rules.model import Clock, Ground, RuleBook
 from kiyaku.terms import Terms
 
 
-@dataclass
+@dataclass(slots=True)
 class Fact:
     """What the session holds: an event, a clock that came due, or a conclusion drawn."""
 
@@ -46,7 +45,7 @@ def epoch(t: datetime) -> int:
     return found
 
 
-@dataclass
+@dataclass(slots=True)
 class Instance:
     """One way a ground was met: the facts that met it, from when, until when."""
 
@@ -212,14 +211,15 @@ class _Replay:
         return fact
 
     def _assert(self, fact: Fact) -> None:
-        for clock in self.clocks.get(fact.type, ()):
-            self._schedule(clock, fact)
-        pending = deque((fact,))
-        session = self.session
-        while pending:
-            current = pending.popleft()
-            for firing in session.assert_fact(current.message()):
-                pending.extend(self._handle(firing.rule, firing.matched, current.time))
+        clocks = self.clocks.get(fact.type)
+        if clocks:
+            for clock in clocks:
+                self._schedule(clock, fact)
+        assert_fact, handle = self.session.assert_fact, self._handle
+        pending = [fact]
+        for current in pending:  # first in, first out: what a fact leads to is asserted after it, in order
+            for rule, matched in assert_fact(current.message()):
+                pending.extend(handle(rule, matched, current.time))
             if current.type in LEDGER:
                 pending.extend(self._ledger(current))
 
