@@ -300,6 +300,26 @@ def _pick(value: str, matched: dict[str, dict]) -> Any:
 def due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
     """When a clock started by `fact` comes due, in event time."""
     at = clock.at
+    field = at.get("day_after")
+    if field is not None and at.keys() <= _DAY_AFTER and type(fact.data.get(field)) is str:
+        # a day (a due date) and the terms alone say when: remembered, as every invoice starts such
+        # clocks and the same due dates recur from contract to contract
+        key = (id(clock), id(agreement), fact.data[field])
+        found = _kept_dues.get(key)
+        if found is None or found[0] is not clock or found[1] is not agreement:
+            if len(_kept_dues) > 1 << 14:
+                _kept_dues.clear()
+            found = _kept_dues[key] = (clock, agreement, _due_time(clock, fact, agreement))
+        return found[2]
+    return _due_time(clock, fact, agreement)
+
+
+_DAY_AFTER = frozenset({"day_after", "days"})
+_kept_dues: dict[tuple[int, int, str], tuple[Clock, Any, datetime | None]] = {}
+
+
+def _due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
+    at = clock.at
     named = [at[k] for k in ("days_before", "day_after", "months_of") if k in at]
     if any(name not in fact.data for name in named):
         return None  # the event does not give the date or number the clock counts from
