@@ -136,9 +136,12 @@ def _json(c: Evaluated, fmt: str, unchecked: list[bytes]) -> list[bytes]:
     contract = orjson.dumps(c.contract)
     unchecked.append(contract)
     out = []
+    at = at_text = None  # the time of the rulings from templates, which is the contract's as-of time
     for r in c.rulings:
         if isinstance(r, Unmet):
-            text, checked = _from_template(r, fmt, contract)
+            if r.at != at_text:
+                at_text, at = r.at, orjson.dumps(r.at)
+            text, checked = _from_template(r, fmt, contract, at)
             out.append(text)
         else:
             text, checked = _dump(r, fmt), False
@@ -158,7 +161,7 @@ _CONTRACT, _AT = "\x00contract\x00", "\x00at\x00"  # stand-ins no definition can
 _TEMPLATES: dict[tuple[Any, ...], tuple[Any, tuple[bytes, bytes, bytes] | None, bool]] = {}
 
 
-def _from_template(r: Unmet, fmt: str, contract: bytes) -> tuple[bytes, bool]:
+def _from_template(r: Unmet, fmt: str, contract: bytes, at: bytes) -> tuple[bytes, bool]:
     """The ruling's text, and whether it is known to hold no control but in `contract` (the
     template's own text is checked once; the time is an ISO 8601 instant, which holds none)."""
     key = (fmt, *r.shape())
@@ -175,7 +178,7 @@ def _from_template(r: Unmet, fmt: str, contract: bytes) -> tuple[bytes, bool]:
     parts = found[1]
     if parts is None:
         return _dump(r.as_dict(), fmt), False
-    return parts[0] + contract + parts[1] + orjson.dumps(r.at) + parts[2], found[2]
+    return b"".join((parts[0], contract, parts[1], at, parts[2])), found[2]
 
 
 # --- the table -----------------------------------------------------------------------------------

@@ -258,23 +258,24 @@ class _Replay:
         for f in facts:
             if f.time > now:
                 now = f.time
-        if compiled.role == "derive":
+        role = compiled.role
+        if role == "derive":
             d = compiled.rule
             data = {k: _pick(v, matched) for k, v in d.keep.items()}
-            return [self._record(Fact(-1, d.name, now, data, sources=tuple(f.seq for f in facts)))]
+            return [self._record(Fact(-1, d.name, now, data, sources=tuple([f.seq for f in facts])))]
         g = compiled.rule
         when = facts[: len(g.when)]
-        if compiled.role == "start":
+        if role == "start":
             self._open(Instance(g, when, now, "active"))
-        elif compiled.role == "unknown":  # one instance for each fact missing (detail: a+b)
+        elif role == "unknown":  # one instance for each fact missing (detail: a+b)
             for ref in compiled.detail.split("+"):
                 self._open(Instance(g, when, now, "undetermined", missing=g.unknown[ref],
                                     missing_ja=g.ja["unknown"].get(ref)))
-        elif compiled.role == "end":
-            for inst in self.open.get((id(g), tuple(f.seq for f in when)), ()):
+        elif role == "end":
+            for inst in self.open.get((id(g), tuple([f.seq for f in when])), ()):
                 if inst.status != "ended":
                     inst.status, inst.end, inst.ended_by = "ended", now, facts[-1]
-        elif compiled.role == "resolve":  # the fact that was not recorded at all now is
+        elif role == "resolve":  # the fact that was not recorded at all now is
             missing = g.unknown[compiled.detail]
             key = (id(g), tuple(f.seq for f in facts[:-1]))
             gone = [i for i in self.open.get(key, ()) if i.status == "undetermined" and i.missing == missing]
@@ -286,7 +287,7 @@ class _Replay:
 
     def _open(self, inst: Instance) -> None:
         self.out.instances.append(inst)
-        self.open.setdefault((id(inst.ground), tuple(f.seq for f in inst.facts)), []).append(inst)
+        self.open.setdefault((id(inst.ground), tuple([f.seq for f in inst.facts])), []).append(inst)
 
 
 _ticket = itertools.count()
