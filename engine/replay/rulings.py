@@ -52,15 +52,12 @@ def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground], lazy: bool = 
     ground never met (most of them) is left as an `Unmet`, which a writer can print without building it."""
     stream = outcome.stream
     agreement = terms.agreements[stream.agreement]
-    seen_types = {f.type for f in outcome.facts}
     now = (agreement.version_at(outcome.as_of.date()), iso(outcome.as_of))
     by_ground: dict[int, list[Instance]] = {}
     for i in outcome.instances:
         by_ground.setdefault(id(i.ground), []).append(i)
     out: list[Any] = []
-    for g in _of_agreement(grounds, stream.agreement):
-        if g.considered_if and seen_types.isdisjoint(g.considered_if):
-            continue
+    for g in _considered(grounds, stream.agreement, frozenset([f.type for f in outcome.facts])):
         mine = by_ground.get(id(g))
         if not mine:
             unmet = Unmet(g, agreement, now[0], stream.contract, outcome.as_of, now[1], stream.reordered)
@@ -77,19 +74,21 @@ def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground], lazy: bool = 
     return out
 
 
-# The grounds of one agreement, in the rule book's order, by the list given and the agreement: every
-# contract asks, and most grounds are another agreement's. (Keyed by id, holding the list itself, so
-# that an id is never taken for a later list's; the lists are few: the book's and a question's.)
-_AGREEMENT_GROUNDS: dict[tuple[int, str], tuple[list[Ground], list[Ground]]] = {}
+# The grounds considered for a contract, in the rule book's order: those of its agreement, less those
+# considered only for facts the contract does not hold. Every contract asks, most grounds are another
+# agreement's, and the kinds of facts contracts hold are few. (Keyed by id, holding the list itself,
+# so that an id is never taken for a later list's; the lists are few: the book's and a question's.)
+_CONSIDERED: dict[tuple[int, str, frozenset[str]], tuple[list[Ground], list[Ground]]] = {}
 
 
-def _of_agreement(grounds: list[Ground], agreement: str) -> list[Ground]:
-    key = (id(grounds), agreement)
-    found = _AGREEMENT_GROUNDS.get(key)
+def _considered(grounds: list[Ground], agreement: str, seen: frozenset[str]) -> list[Ground]:
+    key = (id(grounds), agreement, seen)
+    found = _CONSIDERED.get(key)
     if found is None or found[0] is not grounds:
-        if len(_AGREEMENT_GROUNDS) > 64:
-            _AGREEMENT_GROUNDS.clear()
-        found = _AGREEMENT_GROUNDS[key] = (grounds, [g for g in grounds if agreement in g.agreements])
+        if len(_CONSIDERED) > 4096:
+            _CONSIDERED.clear()
+        found = _CONSIDERED[key] = (grounds, [g for g in grounds if agreement in g.agreements and not (
+            g.considered_if and seen.isdisjoint(g.considered_if))])
     return found[1]
 
 
