@@ -129,18 +129,21 @@ def test_only_one_contract_and_a_run_that_goes_on_into_the_next_file(tmp_path: P
     assert here == shared and [c.contract for c in shared[0]] == ["P005"]
 
 
-def test_evaluate_gives_the_same_bytes_and_messages_with_the_first_pass_shared(tmp_path: Path,
+def test_evaluate_gives_the_same_bytes_and_messages_with_the_first_pass_shared_or_on_a_cluster(tmp_path: Path,
                                                                               small_pieces: None) -> None:
     records: list[Any] = [e for n in range(24) for e in contract(n, ("smacom", "abphone", "ts-cloudphone")[n % 3])]
     records.insert(30, dict(records[30], amount=-5))  # a payment of -5 yen, line 31
     path = tmp_path / "events.jsonl"
     path.write_bytes(lines_of(records))
+    from distributed import LocalCluster
+
     said = []
-    for jobs in ("1", "2"):
-        result = CliRunner().invoke(main, ["evaluate", str(path), "--format", "jsonl", "--jobs", jobs,
-                                           "--at", "2025-06-01", "--keep-going"])
-        said.append((result.exit_code, result.stdout_bytes, result.stderr))
-    assert said[0] == said[1]
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        for how in (["--jobs", "1"], ["--jobs", "2"], ["--scheduler", cluster.scheduler_address]):
+            result = CliRunner().invoke(main, ["evaluate", str(path), "--format", "jsonl", *how,
+                                               "--at", "2025-06-01", "--keep-going"])
+            said.append((result.exit_code, result.stdout_bytes, result.stderr))
+    assert said[0] == said[1] == said[2]
     code, out, err = said[1]
     assert code == 1 and f"{path}:31: field amount" in err
     assert len({json.loads(line)["contract"] for line in out.splitlines()}) == 24
