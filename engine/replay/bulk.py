@@ -10,7 +10,8 @@ whatever the size of the input.
 
 A part carries its source (files, by where the first pass found each contract; a store, by name)
 and the contracts it reads from it, each with its number of events; anything with a
-`streams(contracts, errors, keep_going)` method fits.
+`streams(contracts, errors, keep_going)` method fits. The same `Workers` run other work given in
+pieces too: the first pass over a large file (replay/streams.py) before the evaluation.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from kiyaku.replay.events import Stream
 from kiyaku.replay.streams import STDIN, Input, JsonLines
 
 T = TypeVar("T")
+W = TypeVar("W")  # a piece of work: a Part, or a piece of a file to check
 
 PART_EVENTS = 4_000  # events a part holds at most, about: worth sending, small enough to keep a few in flight
 IN_FLIGHT = 2  # parts per worker sent ahead, so that no worker waits while the next part is sent
@@ -100,7 +102,7 @@ class Workers:
         """Whether work given to `run` is shared out (not done here, one part after another)."""
         return bool(self.scheduler) or self.jobs > 1
 
-    def run(self, work: Iterable[Part], task: Callable[[Part, Any], T], here: bool = False) -> Iterator[T]:
+    def run(self, work: Iterable[W], task: Callable[[W, Any], T], here: bool = False) -> Iterator[T]:
         """`task(part, shipped)` for every part, the results in the order of the parts; `here`: in this
         process, however many workers there are (a job too small to be worth sending)."""
         if self.scheduler:
@@ -118,7 +120,7 @@ class Workers:
             else:
                 started.shutdown(wait=True, cancel_futures=True)
 
-    def _in_processes(self, work: Iterable[Part], task: Callable[[Part, Any], T]) -> Iterator[T]:
+    def _in_processes(self, work: Iterable[W], task: Callable[[W, Any], T]) -> Iterator[T]:
         if self._started is None:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -129,7 +131,7 @@ class Workers:
         pool, guarded = self._started, _Guarded(task)
         return _in_order(lambda p: pool.submit(guarded, p), work, IN_FLIGHT * self.jobs)
 
-    def _on_cluster(self, work: Iterable[Part], task: Callable[[Part, Any], T]) -> Iterator[T]:
+    def _on_cluster(self, work: Iterable[W], task: Callable[[W, Any], T]) -> Iterator[T]:
         if self._started is None:
             self._started = _connect(self.scheduler, self.shipped)
         client, sent = self._started
@@ -172,7 +174,7 @@ def _connect(scheduler: str, shipped: Any) -> tuple[Any, Any]:
         raise
 
 
-def _in_order(submit: Callable[[Part], Any], work: Iterable[Part], ahead: int) -> Iterator[Any]:
+def _in_order(submit: Callable[[W], Any], work: Iterable[W], ahead: int) -> Iterator[Any]:
     waiting: deque[Any] = deque()
     for part in work:
         waiting.append(submit(part))
@@ -216,10 +218,10 @@ class _Guarded:
     """Runs a task in a worker and hands a domain error back as data (its findings are rebuilt on this
     side: they do not survive pickling as an exception)."""
 
-    def __init__(self, task: Callable[[Part, Any], Any]) -> None:
+    def __init__(self, task: Callable[[Any, Any], Any]) -> None:
         self.task = task
 
-    def __call__(self, part: Part, shipped: Any = None) -> tuple[str, Any]:
+    def __call__(self, part: Any, shipped: Any = None) -> tuple[str, Any]:
         _for_bulk_work()  # a Dask worker's first task (a process pool's workers did it on starting)
         if isinstance(shipped, _Shipped):
             shipped = shipped.here()
