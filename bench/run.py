@@ -9,7 +9,8 @@ Prints, in one run:
      --jobs 1, --jobs 2 and on a two-worker Dask LocalCluster;
   2. side by side on the 10,000-contract input: the whole command, then the same facts sent by the
      same compiled rules through durable_rules' own Host path, through kiyaku's inference adapter
-     alone, and the reading and validating of the input alone (its first pass);
+     alone, and the reading and validating of the input alone (its first pass), in one process and
+     shared over two;
   3. one contract of 20, 1,000, 10,000 and 100,000 events: time per event to read, evaluate and
      write it (in one process, start-up excluded), which is flat when the cost is linear;
   4. `kiyaku ask can-suspend` on one contract of 5,000 events, the whole process.
@@ -278,14 +279,19 @@ print(json.dumps({{"seconds": elapsed, "facts": sum(len(m) for _, _, m in sent),
     return json.loads(done.stdout)
 
 
-def first_pass(path: Path) -> float:
-    """Seconds to read and validate the input alone (the first pass), in a child."""
+def first_pass(path: Path, jobs: int = 1) -> float:
+    """Seconds to read and validate the input alone (the first pass), in a child; with `jobs` worker
+    processes (started in that time), as `kiyaku evaluate --jobs` shares it out."""
     code = f"""
 import time
 from pathlib import Path
+from kiyaku import definitions
+from kiyaku.replay import bulk
 from kiyaku.replay.streams import file_inputs, index
+shipped = definitions.load(Path({str(ROOT)!r}))
 start = time.perf_counter()
-index(file_inputs([Path({str(path)!r})]), [])
+with bulk.Workers(shipped, {jobs}) as workers:
+    index(file_inputs([Path({str(path)!r})]), [], terms=shipped[0], workers=workers)
 print(time.perf_counter() - start)
 """
     done = subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True, text=True)
@@ -350,7 +356,7 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; inputs in {folder}")
     print(f"\nkiyaku evaluate --format jsonl, whole process\n{'contracts':>10} {'events':>10}  {'how':<24}"
-          f"{'seconds':>8} {'events/s':>9} {'peak RSS':>9}")
+          f"{'seconds':>8} {'events/s':>9} {'peak RSS':>9} {'vs --jobs 1':>12}")
     sizes, alone = {}, {}
     for n in args.contracts:
         path = folder / f"streams-{n}.jsonl"
@@ -358,7 +364,7 @@ def main() -> None:
         for how, wall, rss in evaluate_runs(path, "cluster" not in args.skip):
             alone.setdefault(n, wall)
             print(f"{n:>10,} {sizes[n][1]:>10,}  {how:<24}{wall:>8.1f} {sizes[n][1] / wall:>9,.0f} "
-                  f"{rss / 2**20:>6.0f} MB", flush=True)
+                  f"{rss / 2**20:>6.0f} MB {alone[n] / wall:>11.2f}x", flush=True)
 
     if "side" not in args.skip:
         n = min(sizes)
@@ -373,6 +379,7 @@ def main() -> None:
             print(f"  {label:<58}{count / done['seconds']:>9,.0f} events/s  ({done['facts']:,} facts, "
                   f"{done['fired']:,} firings)", flush=True)
         print(f"  {'reading and validating the input alone (first pass)':<58}{count / first_pass(path):>9,.0f} events/s")
+        print(f"  {'the same, shared over 2 worker processes (--jobs 2)':<58}{count / first_pass(path, 2):>9,.0f} events/s")
 
     if "long" not in args.skip:
         print("\none contract, read, evaluated and written (start-up excluded)")

@@ -14,6 +14,7 @@ import codecs
 import errno
 import hashlib
 import io
+import mmap
 import os
 import shutil
 import stat
@@ -62,13 +63,18 @@ def read_lines(path: Path | str, label: str | None = None) -> Iterator[tuple[int
         yield n, decode(raw, label, n)
 
 
-def read_raw_lines(path: Path | str, label: str | None = None) -> Iterator[tuple[int, int, bytes]]:
+def read_raw_lines(path: Path | str, label: str | None = None, start: int = 0, stop: int | None = None,
+                   line: int = 1) -> Iterator[tuple[int, int, bytes]]:
     """(line number, byte offset, bytes) of each line, not yet decoded, for a reader that comes back
-    to a line by its offset (`decode` each, as `read_lines` does); lines longer than MAX_LINE are refused."""
+    to a line by its offset (`decode` each, as `read_lines` does); lines longer than MAX_LINE are refused.
+    A piece of a file: the lines from byte `start`, where line number `line` begins (`line_starts`
+    finds such places), up to the byte `stop`."""
     label = label or name_of(path)
     with open_binary(path, label) as f:
-        n = offset = 0
-        while True:
+        if start:
+            f.seek(start)
+        n, offset = line - 1, start
+        while stop is None or offset < stop:
             raw = _readline(f, label, n + 1)
             if not raw:
                 return
@@ -78,6 +84,21 @@ def read_raw_lines(path: Path | str, label: str | None = None) -> Iterator[tuple
                                          "JSON Lines: one event object per line"))
             yield n, offset, raw
             offset += len(raw)
+
+
+def line_starts(path: Path | str, label: str, offsets: list[int]) -> list[tuple[int, int]]:
+    """For each byte offset of a file (in increasing order), the first place at or after it where a line
+    begins, and that line's number: a file cut there is cut between lines, and each piece can be read by
+    `read_raw_lines` apart from the others. The end of the file stands for an offset beyond it."""
+    found = []
+    with open_binary(path, label) as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        lines = counted = 0
+        for target in offsets:
+            at = 0 if target <= 0 else (data.find(b"\n", target - 1) + 1 or len(data))
+            lines += data[counted:at].count(b"\n")
+            counted = at
+            found.append((at, lines + 1))
+    return found
 
 
 def decode(data: bytes, label: str, line: int | None = None) -> str:

@@ -224,10 +224,10 @@ class Comparing:
         return moves, counts[0], counts[1], failed
 
 
-def compare_file(inp: Input, shipped: tuple[Any, Any], jobs: int | None = None,
-                 scheduler: str | None = None) -> tuple[list[Move], int, int, list[tuple[int | None, Finding]]]:
-    """An event file or a case store evaluated with both sides contract by contract (in worker processes
-    or on a cluster when it is large), so that memory holds a few contracts' rulings, not the input's."""
+def compare_file(inp: Input, workers: Any) -> tuple[list[Move], int, int, list[tuple[int | None, Finding]]]:
+    """An event file or a case store evaluated with both sides contract by contract (by `workers`, bulk.py's,
+    whose shipped definitions are both sides': in worker processes or on a cluster when it is large), so
+    that memory holds a few contracts' rulings, not the input's."""
     from kiyaku.replay import bulk
 
     if inp.store is not None:
@@ -241,19 +241,18 @@ def compare_file(inp: Input, shipped: tuple[Any, Any], jobs: int | None = None,
 
         sources = file_inputs([inp.path], names=[inp.file])
         errors: list[Finding] = []
-        located = index(sources, errors, keep_going=True)
+        located = index(sources, errors, keep_going=True, workers=workers)
         if errors:
             return [], 0, 0, [(None, f) for f in errors]
-        if scheduler:
+        if workers.scheduler:
             bulk.readable_everywhere(sources)
         source = Files(tuple(sources))
     moves: list[Move] = []
     counts = [0, 0]
     failed: list[tuple[int | None, Finding]] = []
-    events = sum(c.events for c in located)
-    processes = 1 if events < bulk.ALONE else bulk.workers(jobs, events)  # a small file: here, at once
-    for found, a, b, bad in bulk.run(bulk.parts(source, located, processes), Comparing(inp), shipped,
-                                     processes, scheduler):
+    here = sum(c.events for c in located) < bulk.ALONE  # a small file: here, at once
+    for found, a, b, bad in workers.run(bulk.parts(source, located, 1 if here else workers.jobs), Comparing(inp),
+                                        here):
         moves += found
         counts = [counts[0] + a, counts[1] + b]
         failed += bad
@@ -624,6 +623,7 @@ def run(root: Path, base: str | None = None, head: str | None = None, events: li
     files and the case store `db` are read contract by contract (over `jobs` worker processes, or on the
     Dask cluster at `scheduler`, when large); `shown` wraps the inputs as they are evaluated (a progress bar)."""
     from kiyaku import definitions
+    from kiyaku.replay import bulk
 
     with sides(root, base, head) as (old, new):
         errors: list[Finding] = []
@@ -651,14 +651,15 @@ def run(root: Path, base: str | None = None, head: str | None = None, events: li
                 continue
             moves += compare(inp, a.rulings, b.rulings)
         rulings = [sum(len(r.rulings) for r in results[0]), sum(len(r.rulings) for r in results[1])]
-        for inp in shown([i for i in found_inputs if i.batch is None]):
-            found, a, b, failed = compare_file(inp, tuple(loaded), jobs, scheduler)
-            if failed:
-                messages += [f"{side.label}: {f}" for i, f in failed for side in ((old, new) if i is None else
-                                                                                 ((old, new)[i],))]
-                continue
-            moves += found
-            rulings = [rulings[0] + a, rulings[1] + b]
+        with bulk.Workers(tuple(loaded), jobs, scheduler) as workers:
+            for inp in shown([i for i in found_inputs if i.batch is None]):
+                found, a, b, failed = compare_file(inp, workers)
+                if failed:
+                    messages += [f"{side.label}: {f}" for i, f in failed for side in ((old, new) if i is None else
+                                                                                     ((old, new)[i],))]
+                    continue
+                moves += found
+                rulings = [rulings[0] + a, rulings[1] + b]
         n_cases = sum(i.case is not None for i in found_inputs)
         counts = {"scenario_cases": n_cases, "event_files": sum(i.path is not None for i in found_inputs),
                   "stores": sum(i.store is not None for i in found_inputs),

@@ -59,19 +59,20 @@ def command(events: tuple[Path, ...], at: str | None, contract: str | None, fmt:
     notes: list[str] = []
     with reported():
         shipped = definitions.load(found_root.path)
-        source, contracts = (_files(events, contract, keep_going, errors, scheduler, shipped[0]) if events else
-                             _stored(db, contract))
-        processes = bulk.workers(jobs, sum(c.events for c in contracts))
-        work = list(bulk.parts(source, contracts, processes))
-        results = bulk.run(work, Rendering(fmt, all_grounds, when.time, keep_going), shipped, processes, scheduler)
-        sink = Sink(sys.stdout.buffer, fmt)
-        for part, (body, found, bad) in progress(zip(work, results), desc="evaluating", unit="contract",
-                                                 total=len(contracts), size=lambda done: len(done[0].contracts)):
-            sink.part(body)
-            notes.extend(found)
-            errors.extend(bad)
-            for finding in bad:
-                click.echo(str(finding), err=True)
+        with bulk.Workers(shipped, jobs, scheduler) as workers:
+            source, contracts = (_files(events, contract, keep_going, errors, workers) if events else
+                                 _stored(db, contract))
+            here = bulk.workers(jobs, sum(c.events for c in contracts)) == 1  # too small to share out
+            work = list(bulk.parts(source, contracts, 1 if here else workers.jobs))
+            results = workers.run(work, Rendering(fmt, all_grounds, when.time, keep_going), here)
+            sink = Sink(sys.stdout.buffer, fmt)
+            for part, (body, found, bad) in progress(zip(work, results), desc="evaluating", unit="contract",
+                                                     total=len(contracts), size=lambda done: len(done[0].contracts)):
+                sink.part(body)
+                notes.extend(found)
+                errors.extend(bad)
+                for finding in bad:
+                    click.echo(str(finding), err=True)
         if not contracts and not errors:
             notes.append("no events in the input")
         sink.close(notes)
@@ -84,15 +85,15 @@ def command(events: tuple[Path, ...], at: str | None, contract: str | None, fmt:
 
 
 def _files(events: tuple[Path, ...], contract: str | None, keep_going: bool, errors: list[Any],
-           scheduler: str | None, terms: Any) -> tuple[Any, list[Any]]:
+           workers: Any) -> tuple[Any, list[Any]]:
     """Event files, read once to check every event and find each contract (problems go to stderr)."""
     from kiyaku.errors import Finding, InputError, quoted
     from kiyaku.replay import bulk
     from kiyaku.replay.streams import Files, file_inputs, index
 
     inputs = file_inputs(list(events))
-    located = index(inputs, errors, keep_going, only=contract, terms=terms,
-                    watch=lambda records: progress(records, desc="checking", unit="event"))
+    located = index(inputs, errors, keep_going, only=contract, terms=workers.shipped[0], workers=workers,
+                    watch=lambda items, size=None: progress(items, desc="checking", unit="event", size=size))
     if contract is not None and not located:
         valid = " valid" if errors else ""
         missing = Finding("--contract", None, f"no{valid} events for contract {quoted(contract)} in the input",
@@ -102,7 +103,7 @@ def _files(events: tuple[Path, ...], contract: str | None, keep_going: bool, err
         errors.append(missing)
     for finding in errors:
         click.echo(str(finding), err=True)
-    if scheduler:
+    if workers.scheduler:
         bulk.readable_everywhere(inputs)
     return Files(tuple(inputs)), located
 

@@ -10,7 +10,8 @@ whatever the size of the input.
 
 A part carries its source (files, by where the first pass found each contract; a store, by name)
 and the contracts it reads from it, each with its number of events; anything with a
-`streams(contracts, errors, keep_going)` method fits.
+`streams(contracts, errors, keep_going)` method fits. The same `Workers` run other work given in
+pieces too: the first pass over a large file (replay/streams.py) before the evaluation.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from kiyaku.replay.events import Stream
 from kiyaku.replay.streams import STDIN, Input, JsonLines
 
 T = TypeVar("T")
+W = TypeVar("W")  # a piece of work: a Part, or a piece of a file to check
 
 PART_EVENTS = 4_000  # events a part holds at most, about: worth sending, small enough to keep a few in flight
 IN_FLIGHT = 2  # parts per worker sent ahead, so that no worker waits while the next part is sent
@@ -66,28 +68,76 @@ def parts(source: Source, contracts: list[Any], jobs: int = 1) -> Iterator[Part]
         yield Part(source, tuple(batch))
 
 
-def workers(jobs: int | None, events: int) -> int:
+def workers(jobs: int | None, events: int | None = None) -> int:
     """How many processes to use: `jobs`; by default every core this process may run on, or one when
-    the input is too small to be worth sharing out."""
+    the input (of `events` events) is too small to be worth sharing out."""
     if jobs is not None:
         return max(1, jobs)
-    if events < ALONE:
+    if events is not None and events < ALONE:
         return 1
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def run(work: Iterable[Part], task: Callable[[Part, Any], T], shipped: Any, jobs: int = 1,
-        scheduler: str | None = None) -> Iterator[T]:
-    """`task(part, shipped)` for every part, in order: here (one job), in `jobs` worker processes, or
-    on the Dask cluster whose scheduler is at `scheduler` (`tcp://host:8786`). `shipped` is what the
-    task needs besides its parts (checked terms and rules), sent to each worker once: a worker needs
-    kiyaku installed and the inputs readable, not the terms repository."""
-    if scheduler:
-        return _on_cluster(work, task, shipped, scheduler)
-    if jobs <= 1:
-        _for_bulk_work()
-        return (task(p, shipped) for p in work)
-    return _in_processes(work, task, shipped, jobs)
+class Workers:
+    """Where the parts of a command's work run: here, in `jobs` worker processes (by default one per
+    core), or on the Dask cluster whose scheduler is at `scheduler` (`tcp://host:8786`). `shipped` is
+    what every task needs besides its part (checked terms and rules), sent to each worker once: a
+    worker needs kiyaku installed and the inputs readable, not the terms repository. The processes (or
+    the cluster's client) start when first needed and serve every later run of the command: the first
+    pass over the input, then the evaluation."""
+
+    def __init__(self, shipped: Any, jobs: int | None = None, scheduler: str | None = None) -> None:
+        self.shipped, self.scheduler = shipped, scheduler
+        self.jobs = workers(jobs)
+        self._started: Any = None  # the process pool, or the cluster's client and what was sent to it
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def shared(self) -> bool:
+        """Whether work given to `run` is shared out (not done here, one part after another)."""
+        return bool(self.scheduler) or self.jobs > 1
+
+    def run(self, work: Iterable[W], task: Callable[[W, Any], T], here: bool = False) -> Iterator[T]:
+        """`task(part, shipped)` for every part, the results in the order of the parts; `here`: in this
+        process, however many workers there are (a job too small to be worth sending)."""
+        if self.scheduler:
+            return self._on_cluster(work, task)
+        if here or self.jobs <= 1:
+            _for_bulk_work()
+            return (task(p, self.shipped) for p in work)
+        return self._in_processes(work, task)
+
+    def close(self) -> None:
+        if self._started is not None:
+            started, self._started = self._started, None
+            if self.scheduler:
+                started[0].close()
+            else:
+                started.shutdown(wait=True, cancel_futures=True)
+
+    def _in_processes(self, work: Iterable[W], task: Callable[[W, Any], T]) -> Iterator[T]:
+        if self._started is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn, not fork: a worker starts from a clean interpreter (no inherited durable state or threads)
+            self._started = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                                initializer=_receive, initargs=(self.shipped,))
+        pool, guarded = self._started, _Guarded(task)
+        return _in_order(lambda p: pool.submit(guarded, p), work, IN_FLIGHT * self.jobs)
+
+    def _on_cluster(self, work: Iterable[W], task: Callable[[W, Any], T]) -> Iterator[T]:
+        if self._started is None:
+            self._started = _connect(self.scheduler, self.shipped)
+        client, sent = self._started
+        ahead = IN_FLIGHT * max(1, len(client.scheduler_info().get("workers", {})))
+        guarded = _Guarded(task)
+        return _in_order(lambda p: client.submit(guarded, p, sent, pure=False), work, ahead)
 
 
 def _for_bulk_work() -> None:
@@ -105,21 +155,8 @@ def _for_bulk_work() -> None:
 _tuned = False
 
 
-def _in_processes(work: Iterable[Part], task: Callable[[Part, Any], T], shipped: Any, jobs: int) -> Iterator[T]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # spawn, not fork: a worker starts from a clean interpreter (no inherited durable state or threads)
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_receive, initargs=(shipped,))
-    try:
-        guarded = _Guarded(task)
-        yield from _in_order(lambda p: pool.submit(guarded, p), work, IN_FLIGHT * jobs)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _on_cluster(work: Iterable[Part], task: Callable[[Part, Any], T], shipped: Any, scheduler: str) -> Iterator[T]:
+def _connect(scheduler: str, shipped: Any) -> tuple[Any, Any]:
+    """A client of the cluster, and `shipped` scattered to its workers."""
     try:
         from distributed import Client
     except ImportError:
@@ -131,15 +168,13 @@ def _on_cluster(work: Iterable[Part], task: Callable[[Part, Any], T], shipped: A
         raise InputError(Finding("--scheduler", None, f"no Dask scheduler answers at {scheduler}: {exc}",
                                  "start one (dask scheduler) and its workers, or check the address")) from None
     try:
-        sent = client.scatter(_Shipped(uuid.uuid4().hex, shipped), broadcast=True, hash=False)
-        ahead = IN_FLIGHT * max(1, len(client.scheduler_info().get("workers", {})))
-        guarded = _Guarded(task)
-        yield from _in_order(lambda p: client.submit(guarded, p, sent, pure=False), work, ahead)
-    finally:
+        return client, client.scatter(_Shipped(uuid.uuid4().hex, shipped), broadcast=True, hash=False)
+    except BaseException:
         client.close()
+        raise
 
 
-def _in_order(submit: Callable[[Part], Any], work: Iterable[Part], ahead: int) -> Iterator[Any]:
+def _in_order(submit: Callable[[W], Any], work: Iterable[W], ahead: int) -> Iterator[Any]:
     waiting: deque[Any] = deque()
     for part in work:
         waiting.append(submit(part))
@@ -183,10 +218,10 @@ class _Guarded:
     """Runs a task in a worker and hands a domain error back as data (its findings are rebuilt on this
     side: they do not survive pickling as an exception)."""
 
-    def __init__(self, task: Callable[[Part, Any], Any]) -> None:
+    def __init__(self, task: Callable[[Any, Any], Any]) -> None:
         self.task = task
 
-    def __call__(self, part: Part, shipped: Any = None) -> tuple[str, Any]:
+    def __call__(self, part: Any, shipped: Any = None) -> tuple[str, Any]:
         _for_bulk_work()  # a Dask worker's first task (a process pool's workers did it on starting)
         if isinstance(shipped, _Shipped):
             shipped = shipped.here()
@@ -236,4 +271,4 @@ def judge(definitions: tuple[Any, Any]) -> Any:
     return found[1]
 
 
-__all__ = ["Part", "judge", "parts", "readable_everywhere", "run", "workers"]
+__all__ = ["Part", "Workers", "judge", "parts", "readable_everywhere", "workers"]

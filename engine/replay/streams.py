@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, Sequence
@@ -26,10 +27,11 @@ import orjson
 from kiyaku.errors import Finding, InputError
 from kiyaku.replay.events import (Event, Loaded, Records, Stream, _check, _citation_problems, _contract_of,
                                   _contract_problems, _given_once, _json, _looks_like_yaml, _stream, _yaml_records)
-from kiyaku.textio import STDIN, Unreadable, decode, kept_file, name_of, read_raw_lines
+from kiyaku.textio import STDIN, Unreadable, decode, kept_file, line_starts, name_of, read_raw_lines
 from kiyaku.times import read_time
 
 if TYPE_CHECKING:
+    from kiyaku.replay.bulk import Workers
     from kiyaku.terms import Terms
 
 
@@ -74,10 +76,12 @@ class JsonLines:
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_file": None}  # an open file does not travel to a worker
 
-    def scan(self) -> Iterator[tuple[int, int, int, Any]]:
-        """(start, end, line, raw event) of every record, with its byte range."""
+    def scan(self, offset: int = 0, stop: int | None = None, line: int = 1) -> Iterator[tuple[int, int, int, Any]]:
+        """(start, end, line, raw event) of every record, with its byte range; of a piece of the file
+        only, from byte `offset` (where line `line` begins) to byte `stop`."""
         try:
-            for n, start, data in read_raw_lines(self.given, self.name):
+            # by its absolute path, which a worker started in another folder finds too
+            for n, start, data in read_raw_lines(self.path, self.name, offset, stop, line):
                 if data.strip():
                     raw = _plain(data)
                     if raw is None:
@@ -181,6 +185,10 @@ def _plain(data: bytes) -> dict[str, Any] | None:
 
 # --- the first pass -------------------------------------------------------------------------------------
 
+CHUNK = 16 << 20  # bytes of a JSON Lines file a worker checks at a time in the first pass, at most
+SHARED = 4 << 20  # a file smaller than this is checked here: sending it out would cost more than it saves
+
+
 class _Report:
     """Where problems go: raised at once, or (keep_going) collected."""
 
@@ -194,83 +202,203 @@ class _Report:
 
 
 def index(inputs: list[Input], errors: list[Finding], keep_going: bool = False, only: str | None = None,
-          watch: Callable[[Iterator[Any]], Iterable[Any]] = lambda records: records,
-          terms: Terms | None = None) -> list[Located]:
+          watch: Callable[..., Iterable[Any]] = lambda items, size=None: items,
+          terms: Terms | None = None, workers: Workers | None = None) -> list[Located]:
     """Every contract of the inputs (or only the contract `only`), by contract id, with where its
     records lie. Problems raise InputError, or with keep_going go to `errors` (and the records
-    refused are left out when the contract is read). `watch` wraps each input's records as they are
-    read (a progress bar). With `terms`, a provision an event cites must exist in them too (the
-    judge checks it again, for streams from other sources)."""
-    report = _Report(errors, keep_going)
-    spans: dict[str, list[list[int]]] = {}  # input, start, end, line, seq, count: Spans once all are read
-    skip: dict[str, set[tuple[int, int]]] = {}
-    ran: set[str] = set()  # contracts whose run of records has ended
-    found_in_run: dict[str, list[Finding]] = {}  # what a contract's one run said (when it said anything)
-    scattered: set[str] = set()  # contracts given in more than one run: checked at the end
-    run: list[Any] = [None, []]  # the contract of the current run of records, and its events
-    seq = 0
-
-    def end_run() -> None:
-        contract, events = run
-        if contract is None:
-            return
-        if contract in ran:
-            found_in_run.pop(contract, None)
-            scattered.add(contract)
-        else:
-            ran.add(contract)
-            problems = _problems(contract, events, terms)
-            if problems:
-                found_in_run[contract] = problems
-
+    refused are left out when the contract is read). `watch` wraps the records of each input as they
+    are read, or the pieces of it (with their `size` in records): a progress bar. With `terms`, a
+    provision an event cites must exist in them too (the judge checks it again, for streams from
+    other sources). With `workers` that share work out, a large JSON Lines file is cut between lines
+    into pieces, checked side by side: the same contracts, spans and problems as when read here."""
+    found = _Found(inputs, _Report(errors, keep_going), terms)
     given: dict[Any, Path] = {}
     for number, source in enumerate(inputs):
         try:
             if hasattr(source, "given"):
                 _given_once(Path(source.given), given)  # the same file twice would count its events twice
-            for start, end, line, raw in watch(source.scan()):
-                problems = _check(raw, source.name, line)
+        except InputError as exc:
+            found.report(exc.findings)
+            continue
+        pieces = _cut(number, source, workers)
+        if pieces:
+            done = workers.run(pieces, _Checking(only, keep_going, terms))
+            for piece in watch(done, size=lambda piece: piece.records):
+                found.add(piece.items, piece.records)
+                if piece.ended:
+                    break  # as when read here: what follows a part that cannot be read is not read
+        else:
+            scanner = _Scanner(number, source, only, terms)
+            found.add(scanner.items(watch(source.scan())), scanner)
+    return found.located()
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """Consecutive records of one contract, as one piece of the input holds them."""
+
+    contract: str
+    spans: list[list[int]]  # input, start, end, line, seq (counted within the piece), count
+    refused: list[tuple[int, int]]  # (input, line) of the records refused
+    problems: list[Finding]  # what its events say together
+
+
+class _Scanner:
+    """The records of one input, or of one piece of it, checked one by one; a contract's run of
+    consecutive records is checked as a whole as soon as it ends. Yields each record's problems (a list
+    of findings) and each run, in input order; `records` counts what was read, `ended` says that the
+    input could not be read on."""
+
+    def __init__(self, number: int, source: Input, only: str | None, terms: Terms | None) -> None:
+        self.number, self.source, self.only, self.terms = number, source, only, terms
+        self.records, self.ended = 0, False
+
+    def items(self, records: Iterable[tuple[int, int, int, Any]]) -> Iterator[_Run | list[Finding]]:
+        run: _Run | None = None
+        events: list[Event] = []
+        try:
+            for start, end, line, raw in records:
+                seq = self.records
+                self.records += 1
+                problems = _check(raw, self.source.name, line)
                 contract = _contract_of(raw)
                 if problems:
-                    report(problems)
-                if contract is None or (only is not None and contract != only):
-                    seq += 1
+                    yield problems
+                if contract is None or (self.only is not None and contract != self.only):
                     continue
+                if run is None or contract != run.contract:
+                    if run is not None:
+                        yield self._ended(run, events)
+                    run, events = _Run(contract, [], [], []), []
                 if problems:
-                    skip.setdefault(contract, set()).add((number, line))
-                _note(spans.setdefault(contract, []), number, start, end, line, seq)
-                if contract != run[0]:
-                    end_run()
-                    run[:] = [contract, []]
-                if not problems:
-                    run[1].append(_event(raw, source, line, seq))
-                seq += 1
+                    run.refused.append((self.number, line))
+                else:
+                    events.append(_event(raw, self.source, line, seq))
+                _join(run.spans, [self.number, start, end, line, seq, 1])
         except InputError as exc:
-            report(exc.findings)
-    end_run()
-    found = []
-    for contract in sorted(spans):
-        where = tuple(Span(*span) for span in spans.pop(contract))
-        refused = frozenset(skip.get(contract, ()))
-        if contract in scattered:
-            problems = _problems(contract, list(_events(inputs, Located(contract, where, 0, refused))), terms)
-        else:
-            problems = found_in_run.get(contract, [])
-        if problems:
-            report(problems)
-        found.append(Located(contract, where, sum(s.count for s in where), refused, not problems and not refused))
-    return found
+            self.ended = True
+            yield exc.findings
+        if run is not None:
+            yield self._ended(run, events)
+
+    def _ended(self, run: _Run, events: list[Event]) -> _Run:
+        run.problems.extend(_problems(run.contract, events, self.terms))
+        return run
 
 
-def _note(spans: list[list[int]], number: int, start: int, end: int, line: int, seq: int) -> None:
-    """Add a record to a contract's spans: to the last one when it follows it directly."""
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """Part of a JSON Lines file, cut between lines: from byte `start` (line `line`) to byte `end`."""
+
+    number: int
+    source: JsonLines
+    start: int
+    end: int
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """What a worker found in a piece: its runs and problems in order (up to the first problem, unless
+    keep_going), how many records it holds, whether the input could be read past it."""
+
+    items: list[_Run | list[Finding]]
+    records: int
+    ended: bool
+
+
+@dataclass(frozen=True)
+class _Checking:
+    """The task of the first pass in a worker (replay/bulk.py): a piece, checked."""
+
+    only: str | None
+    keep_going: bool
+    terms: Terms | None
+
+    def __call__(self, piece: _Piece, shipped: Any) -> _Checked:
+        scanner = _Scanner(piece.number, piece.source, self.only, self.terms)
+        items = []
+        for item in scanner.items(piece.source.scan(piece.start, piece.end, piece.line)):
+            items.append(item)
+            if isinstance(item, list) and not self.keep_going:
+                break  # the first problem ends the command: what follows it would not be looked at
+        return _Checked(items, scanner.records, scanner.ended)
+
+
+def _cut(number: int, source: Input, workers: Workers | None) -> list[_Piece]:
+    """A large JSON Lines file cut into pieces for `workers` to check side by side (none for an input
+    read here: small, a kept standard input or pipe, or no one to share with)."""
+    if workers is None or not workers.shared or not isinstance(source, JsonLines) or source.given == STDIN:
+        return []
+    try:
+        found = os.stat(source.given)
+        size = found.st_size
+        if size < SHARED or not stat.S_ISREG(found.st_mode):
+            return []
+        count = max(4 * workers.jobs, -(-size // CHUNK))
+        cuts = line_starts(source.given, source.name, [size * n // count for n in range(1, count)])
+    except (OSError, Unreadable):
+        return []  # reading it here says what is wrong
+    bounds = [(0, 1), *cuts, (size, 0)]
+    return [_Piece(number, source, a, b, line) for (a, line), (b, _) in zip(bounds, bounds[1:]) if a < b]
+
+
+class _Found:
+    """The index, as records, runs and problems come in input order from pieces checked here or in
+    workers. A contract given in one run keeps what its run said; one given in several runs (spread over
+    the input, or cut between pieces) is checked at the end, its records read again."""
+
+    def __init__(self, inputs: list[Input], report: _Report, terms: Terms | None) -> None:
+        self.inputs, self.report, self.terms = inputs, report, terms
+        self.spans: dict[str, list[list[int]]] = {}
+        self.refused: dict[str, set[tuple[int, int]]] = {}
+        self.said: dict[str, list[Finding]] = {}  # what a contract's one run said (when it said anything)
+        self.again: set[str] = set()  # contracts checked at the end
+        self.records = 0  # records before the items being added (seq)
+
+    def add(self, items: Iterable[_Run | list[Finding]], counted: Any) -> None:
+        """Items of one input or piece; `counted`: how many records it held (an int, or a scanner
+        that counts them as they are read)."""
+        for item in items:
+            if isinstance(item, list):
+                self.report(item)
+                continue
+            spans = self.spans.setdefault(item.contract, [])
+            if spans:  # a run after another of the same contract: spread, or cut between pieces
+                self.again.add(item.contract)
+            elif item.problems:
+                self.said[item.contract] = item.problems
+            for span in item.spans:
+                _join(spans, [*span[:4], span[4] + self.records, span[5]])
+            self.refused.setdefault(item.contract, set()).update(item.refused)
+        self.records += counted if isinstance(counted, int) else counted.records
+
+    def located(self) -> list[Located]:
+        found = []
+        for contract in sorted(self.spans):
+            where = tuple(Span(*span) for span in self.spans.pop(contract))
+            refused = frozenset(self.refused.get(contract, ()))
+            if contract in self.again:
+                problems = _problems(contract, list(_events(self.inputs, Located(contract, where, 0, refused))),
+                                     self.terms)
+            else:
+                problems = self.said.get(contract, [])
+            if problems:
+                self.report(problems)
+            found.append(Located(contract, where, sum(s.count for s in where), refused,
+                                 not problems and not refused))
+        return found
+
+
+def _join(spans: list[list[int]], span: list[int]) -> None:
+    """Add records to a contract's spans: to the last span when they follow it directly."""
     last = spans[-1] if spans else None
     # (in JSON Lines, records whose bytes touch are on consecutive lines)
-    if last is not None and last[0] == number and last[2] == start and last[4] + last[5] == seq:
-        last[2] = end
-        last[5] += 1
+    if last is not None and last[0] == span[0] and last[2] == span[1] and last[4] + last[5] == span[4]:
+        last[2] = span[2]
+        last[5] += span[5]
     else:
-        spans.append([number, start, end, line, seq, 1])
+        spans.append(span)
 
 
 def _problems(contract: str, events: list[Event], terms: Terms | None) -> list[Finding]:
