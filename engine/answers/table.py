@@ -47,15 +47,18 @@ def render(contracts: Iterable[Evaluated], fmt: str, all_grounds: bool = False) 
     """These contracts' rulings, in the given order, without the format's opening and closing. Event
     text cannot drive a terminal: controls are shown escaped, as everything kiyaku writes (output.py)."""
     parts: list[bytes] = []
+    unchecked: list[bytes] = []  # what may hold a control: all but the templates, each checked once
     for c in contracts:
         if fmt == "table":
             parts.append(_table(c, all_grounds).encode())
         elif fmt == "csv":
             parts.append(_csv(c))
         else:
-            parts.extend(_json(c, fmt))
+            parts.extend(_json(c, fmt, unchecked))
     text = (b",\n" if fmt == "json" else b"").join(parts)
-    return escape_controls(text.decode()).encode() if _has_controls(text) else text
+    # a control lies within one part: every part is whole UTF-8 characters, the separators are plain
+    controls = _has_controls(b"".join(unchecked) if fmt in ("json", "jsonl") else text)
+    return escape_controls(text.decode()).encode() if controls else text
 
 
 class Sink:
@@ -128,9 +131,24 @@ class Rendering:
 
 # --- JSON ----------------------------------------------------------------------------------------
 
-def _json(c: Evaluated, fmt: str) -> list[bytes]:
+def _json(c: Evaluated, fmt: str, unchecked: list[bytes]) -> list[bytes]:
+    """The contract's rulings; what of them is not a checked template goes to `unchecked` too."""
     contract = orjson.dumps(c.contract)
-    return [_from_template(r, fmt, contract) if isinstance(r, Unmet) else _dump(r, fmt) for r in c.rulings]
+    unchecked.append(contract)
+    out = []
+    at = at_text = None  # the time of the rulings from templates, which is the contract's as-of time
+    for r in c.rulings:
+        if isinstance(r, Unmet):
+            if r.at != at_text:
+                at_text, at = r.at, orjson.dumps(r.at)
+            text, checked = _from_template(r, fmt, contract, at)
+            out.append(text)
+        else:
+            text, checked = _dump(r, fmt), False
+            out.append(text)
+        if not checked:
+            unchecked.append(text)
+    return out
 
 
 def _dump(ruling: dict[str, Any], fmt: str) -> bytes:
@@ -140,10 +158,12 @@ def _dump(ruling: dict[str, Any], fmt: str) -> bytes:
 
 
 _CONTRACT, _AT = "\x00contract\x00", "\x00at\x00"  # stand-ins no definition can contain
-_TEMPLATES: dict[tuple[Any, ...], tuple[Any, tuple[bytes, bytes, bytes] | None]] = {}
+_TEMPLATES: dict[tuple[Any, ...], tuple[Any, tuple[bytes, bytes, bytes] | None, bool]] = {}
 
 
-def _from_template(r: Unmet, fmt: str, contract: bytes) -> bytes:
+def _from_template(r: Unmet, fmt: str, contract: bytes, at: bytes) -> tuple[bytes, bool]:
+    """The ruling's text, and whether it is known to hold no control but in `contract` (the
+    template's own text is checked once; the time is an ISO 8601 instant, which holds none)."""
     key = (fmt, *r.shape())
     found = _TEMPLATES.get(key)
     if found is None or found[0] is not r.ground:  # keyed by id: a template is never another ground's
@@ -154,11 +174,11 @@ def _from_template(r: Unmet, fmt: str, contract: bytes) -> bytes:
             head, rest = text.split(c)
             middle, tail = rest.split(a)
             parts = (head, middle, tail)
-        found = _TEMPLATES[key] = (r.ground, parts)
+        found = _TEMPLATES[key] = (r.ground, parts, parts is not None and not _has_controls(b"".join(parts)))
     parts = found[1]
     if parts is None:
-        return _dump(r.as_dict(), fmt)
-    return parts[0] + contract + parts[1] + orjson.dumps(r.at) + parts[2]
+        return _dump(r.as_dict(), fmt), False
+    return b"".join((parts[0], contract, parts[1], at, parts[2])), found[2]
 
 
 # --- the table -----------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import calendar
 import heapq
 import itertools
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, time
 from typing import Any, Iterator
@@ -17,7 +16,7 @@ from kiyaku.rules.model import Clock, Ground, RuleBook
 from kiyaku.terms import Terms
 
 
-@dataclass
+@dataclass(slots=True)
 class Fact:
     """What the session holds: an event, a clock that came due, or a conclusion drawn."""
 
@@ -46,7 +45,7 @@ def epoch(t: datetime) -> int:
     return found
 
 
-@dataclass
+@dataclass(slots=True)
 class Instance:
     """One way a ground was met: the facts that met it, from when, until when."""
 
@@ -212,14 +211,15 @@ class _Replay:
         return fact
 
     def _assert(self, fact: Fact) -> None:
-        for clock in self.clocks.get(fact.type, ()):
-            self._schedule(clock, fact)
-        pending = deque((fact,))
-        session = self.session
-        while pending:
-            current = pending.popleft()
-            for firing in session.assert_fact(current.message()):
-                pending.extend(self._handle(firing.rule, firing.matched, current.time))
+        clocks = self.clocks.get(fact.type)
+        if clocks:
+            for clock in clocks:
+                self._schedule(clock, fact)
+        assert_fact, handle = self.session.assert_fact, self._handle
+        pending = [fact]
+        for current in pending:  # first in, first out: what a fact leads to is asserted after it, in order
+            for rule, matched in assert_fact(current.message()):
+                pending.extend(handle(rule, matched, current.time))
             if current.type in LEDGER:
                 pending.extend(self._ledger(current))
 
@@ -258,23 +258,24 @@ class _Replay:
         for f in facts:
             if f.time > now:
                 now = f.time
-        if compiled.role == "derive":
+        role = compiled.role
+        if role == "derive":
             d = compiled.rule
             data = {k: _pick(v, matched) for k, v in d.keep.items()}
-            return [self._record(Fact(-1, d.name, now, data, sources=tuple(f.seq for f in facts)))]
+            return [self._record(Fact(-1, d.name, now, data, sources=tuple([f.seq for f in facts])))]
         g = compiled.rule
         when = facts[: len(g.when)]
-        if compiled.role == "start":
+        if role == "start":
             self._open(Instance(g, when, now, "active"))
-        elif compiled.role == "unknown":  # one instance for each fact missing (detail: a+b)
+        elif role == "unknown":  # one instance for each fact missing (detail: a+b)
             for ref in compiled.detail.split("+"):
                 self._open(Instance(g, when, now, "undetermined", missing=g.unknown[ref],
                                     missing_ja=g.ja["unknown"].get(ref)))
-        elif compiled.role == "end":
-            for inst in self.open.get((id(g), tuple(f.seq for f in when)), ()):
+        elif role == "end":
+            for inst in self.open.get((id(g), tuple([f.seq for f in when])), ()):
                 if inst.status != "ended":
                     inst.status, inst.end, inst.ended_by = "ended", now, facts[-1]
-        elif compiled.role == "resolve":  # the fact that was not recorded at all now is
+        elif role == "resolve":  # the fact that was not recorded at all now is
             missing = g.unknown[compiled.detail]
             key = (id(g), tuple(f.seq for f in facts[:-1]))
             gone = [i for i in self.open.get(key, ()) if i.status == "undetermined" and i.missing == missing]
@@ -286,7 +287,7 @@ class _Replay:
 
     def _open(self, inst: Instance) -> None:
         self.out.instances.append(inst)
-        self.open.setdefault((id(inst.ground), tuple(f.seq for f in inst.facts)), []).append(inst)
+        self.open.setdefault((id(inst.ground), tuple([f.seq for f in inst.facts])), []).append(inst)
 
 
 _ticket = itertools.count()
@@ -299,6 +300,26 @@ def _pick(value: str, matched: dict[str, dict]) -> Any:
 
 def due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
     """When a clock started by `fact` comes due, in event time."""
+    at = clock.at
+    field = at.get("day_after")
+    if field is not None and at.keys() <= _DAY_AFTER and type(fact.data.get(field)) is str:
+        # a day (a due date) and the terms alone say when: remembered, as every invoice starts such
+        # clocks and the same due dates recur from contract to contract
+        key = (id(clock), id(agreement), fact.data[field])
+        found = _kept_dues.get(key)
+        if found is None or found[0] is not clock or found[1] is not agreement:
+            if len(_kept_dues) > 1 << 14:
+                _kept_dues.clear()
+            found = _kept_dues[key] = (clock, agreement, _due_time(clock, fact, agreement))
+        return found[2]
+    return _due_time(clock, fact, agreement)
+
+
+_DAY_AFTER = frozenset({"day_after", "days"})
+_kept_dues: dict[tuple[int, int, str], tuple[Clock, Any, datetime | None]] = {}
+
+
+def _due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
     at = clock.at
     named = [at[k] for k in ("days_before", "day_after", "months_of") if k in at]
     if any(name not in fact.data for name in named):

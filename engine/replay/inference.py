@@ -121,6 +121,10 @@ class Firing(NamedTuple):
     matched: Mapping[str, Mapping[str, Any]]  # alias -> the fact/event it matched, as the caller sent it
 
 
+# A Firing made without the Python-level __new__ a NamedTuple has: every firing is made here.
+_firing = functools.partial(tuple.__new__, Firing)
+
+
 _ERRORS = {  # rules.h, the codes a caller can cause
     102: "unexpected type", 103: "identifier too long", 104: "unexpected value", 105: "unexpected name",
     106: "too many rules", 108: "too many joins on one condition", 109: "rule without all/any",
@@ -692,13 +696,15 @@ class Session:
                 raise ValueError("NaN and infinities are not JSON")
         except (TypeError, ValueError) as exc:
             raise TypeError(f"session {self.key!r}: message {value!r} is not JSON-encodable: {exc}") from exc
-        payload = body[:-1].decode() + self._sid_tail
         self._ids[text_hash] = (text, is_fact)
         if "id" not in message:
             self._anon.add(text)
+        parts = self._rs.route(message)
+        if not parts:  # no rule of this session can use it: durable never sees it (its id is kept, above)
+            return []
         if not is_fact:
             self._events.add(value)
-        return self._call(_dre.assert_fact, payload, value, self._rs.route(message))
+        return self._call(_dre.assert_fact, body[:-1].decode() + self._sid_tail, value, parts)
 
     def _call(self, call: Call, payload: str, mid: Any, parts: list[tuple[int, int]]) -> list[Firing]:
         found: list[tuple[Firing, tuple[Any, ...]]] = []
@@ -724,6 +730,8 @@ class Session:
                 self._events.discard(mid)  # matched nothing: durable did not keep it
             if not found:
                 return []
+            if len(found) == 1 and not self._events:  # one firing on facts: nothing to order or use up
+                return [found[0][0]]
             return self._use_up_events(found)
         except _dre.error as exc:
             self._broken = f"durable_rules failed on message {mid!r}: {_explain(exc)}"
@@ -786,7 +794,7 @@ class Session:
                             if mid in anon:
                                 del message["id"]
                     else:
-                        out.append((Firing(rule, frame), tuple(events)))
+                        out.append((_firing((rule, frame)), tuple(events)))
             except BaseException:
                 _dre.abandon_action(handle, state)
                 raise

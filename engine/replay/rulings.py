@@ -52,15 +52,12 @@ def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground], lazy: bool = 
     ground never met (most of them) is left as an `Unmet`, which a writer can print without building it."""
     stream = outcome.stream
     agreement = terms.agreements[stream.agreement]
-    seen_types = {f.type for f in outcome.facts}
     now = (agreement.version_at(outcome.as_of.date()), iso(outcome.as_of))
     by_ground: dict[int, list[Instance]] = {}
     for i in outcome.instances:
         by_ground.setdefault(id(i.ground), []).append(i)
     out: list[Any] = []
-    for g in _of_agreement(grounds, stream.agreement):
-        if g.considered_if and seen_types.isdisjoint(g.considered_if):
-            continue
+    for g in _considered(grounds, stream.agreement, frozenset([f.type for f in outcome.facts])):
         mine = by_ground.get(id(g))
         if not mine:
             unmet = Unmet(g, agreement, now[0], stream.contract, outcome.as_of, now[1], stream.reordered)
@@ -77,19 +74,21 @@ def rulings(outcome: Outcome, terms: Terms, grounds: list[Ground], lazy: bool = 
     return out
 
 
-# The grounds of one agreement, in the rule book's order, by the list given and the agreement: every
-# contract asks, and most grounds are another agreement's. (Keyed by id, holding the list itself, so
-# that an id is never taken for a later list's; the lists are few: the book's and a question's.)
-_AGREEMENT_GROUNDS: dict[tuple[int, str], tuple[list[Ground], list[Ground]]] = {}
+# The grounds considered for a contract, in the rule book's order: those of its agreement, less those
+# considered only for facts the contract does not hold. Every contract asks, most grounds are another
+# agreement's, and the kinds of facts contracts hold are few. (Keyed by id, holding the list itself,
+# so that an id is never taken for a later list's; the lists are few: the book's and a question's.)
+_CONSIDERED: dict[tuple[int, str, frozenset[str]], tuple[list[Ground], list[Ground]]] = {}
 
 
-def _of_agreement(grounds: list[Ground], agreement: str) -> list[Ground]:
-    key = (id(grounds), agreement)
-    found = _AGREEMENT_GROUNDS.get(key)
+def _considered(grounds: list[Ground], agreement: str, seen: frozenset[str]) -> list[Ground]:
+    key = (id(grounds), agreement, seen)
+    found = _CONSIDERED.get(key)
     if found is None or found[0] is not grounds:
-        if len(_AGREEMENT_GROUNDS) > 64:
-            _AGREEMENT_GROUNDS.clear()
-        found = _AGREEMENT_GROUNDS[key] = (grounds, [g for g in grounds if agreement in g.agreements])
+        if len(_CONSIDERED) > 4096:
+            _CONSIDERED.clear()
+        found = _CONSIDERED[key] = (grounds, [g for g in grounds if agreement in g.agreements and not (
+            g.considered_if and seen.isdisjoint(g.considered_if))])
     return found[1]
 
 
@@ -140,21 +139,29 @@ def _with_amount(ruling: dict[str, Any], inst: Instance, g: Ground, outcome: Out
 
 
 def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance]) -> dict[str, Any]:
-    judged = [_judge(i, agreement, g) for i in mine]
-    active = [j for j in judged if j["status"] == "active"]
-    unknown = [j for j in judged if j["status"] == "undetermined"]
-    ended = [j for j in judged if j["status"] == "ended"]
+    active: list[dict[str, Any]] = []
+    unknown: list[dict[str, Any]] = []
+    ended: list[dict[str, Any]] = []
+    outside: list[dict[str, Any]] = []
+    by_status = {"active": active, "undetermined": unknown, "ended": ended, "not_in_version": outside}
+    for i in mine:
+        j = _judge(i, agreement, g)
+        kept = by_status.get(j["status"])
+        if kept is not None:
+            kept.append(j)
     chosen = (active or unknown or ended or [None])[0]
     at = chosen["at"] if chosen else outcome.as_of
-    reasons = [fact_reason(f, outcome.facts) for f in chosen["inst"].facts] if chosen else [{"not_met": g.requires}]
-    outside = [j for j in judged if j["status"] == "not_in_version"]
-    if outside and not active and not unknown and not ended:
-        reasons = [{"not_met": g.requires, "not_in_force": j["missing"]} for j in outside]
-    if ended and not active and not unknown:
+    if active or unknown:
+        reasons = [fact_reason(f, outcome.facts) for f in chosen["inst"].facts]
+    elif ended:
         reasons = [{"not_met": g.requires, "was_met": {
             "from": iso(j["at"]), "until": iso(j["inst"].end),
             "ended_by": fact_reason(j["inst"].ended_by, outcome.facts) if j["inst"].ended_by else None}}
             for j in ended]
+    elif outside:
+        reasons = [{"not_met": g.requires, "not_in_force": j["missing"]} for j in outside]
+    else:
+        reasons = [{"not_met": g.requires}]
     version = agreement.version_at(at.date())
     body = {
         "outcome": g.outcome if active else "undetermined" if unknown else "not_grounds",
@@ -234,24 +241,39 @@ def _judge(inst: Instance, agreement: Any, g: Ground) -> dict[str, Any]:
     # The reasons are drawn for the one instance a ruling shows, not for every instance judged.
     base = {"status": inst.status, "at": inst.start, "missing": inst.missing, "missing_ja": inst.missing_ja,
             "inst": inst}
-    version = agreement.version_at(inst.start.date())
-    if version is None or not version.has_text:
-        first = next(v for v in agreement.versions if v.has_text).effective
-        if version is None:
-            base.update(status="undetermined", missing=(
-                f"no version of {agreement.id} was in force on {inst.start.date()}; the first takes effect {first}"),
-                missing_ja=f"{inst.start.date()} に効力を有していた {agreement.id} の約款はありません。最初の版は {first} から効力を生じます")
-            return base
-        base.update(status="undetermined", missing=(
-            f"the text of {agreement.id} in force on {inst.start.date()} ({version.label}) is not in the corpus; "
-            f"the first version held takes effect {first}"), missing_ja=(
-            f"{inst.start.date()} に効力を有していた {agreement.id} の約款（{version.label}）の本文は収録されていません。"
-            f"収録されている最初の版は {first} から効力を生じます"))
-        return base
-    found = _in_version(g, agreement, version, inst.status == "ended")
+    day = inst.start.date()
+    version = agreement.version_at(day)
+    found = _unheld(agreement, version, day) if version is None or not version.has_text else \
+        _in_version(g, agreement, version, inst.status == "ended")
     if found is not None:
         base.update(found)
     return base
+
+
+_kept_unheld: dict[tuple[int, Any], tuple[Any, dict[str, str]]] = {}
+
+
+def _unheld(agreement: Any, version: Any, day: Any) -> dict[str, str]:
+    """Why no ground can be decided on a day whose terms we do not hold: worked out once per day."""
+    key = (id(agreement), day)
+    found = _kept_unheld.get(key)
+    if found is not None and found[0] is agreement:
+        return found[1]
+    first = next(v for v in agreement.versions if v.has_text).effective
+    if version is None:
+        verdict = {"status": "undetermined", "missing": (
+            f"no version of {agreement.id} was in force on {day}; the first takes effect {first}"),
+            "missing_ja": f"{day} に効力を有していた {agreement.id} の約款はありません。最初の版は {first} から効力を生じます"}
+    else:
+        verdict = {"status": "undetermined", "missing": (
+            f"the text of {agreement.id} in force on {day} ({version.label}) is not in the corpus; "
+            f"the first version held takes effect {first}"), "missing_ja": (
+            f"{day} に効力を有していた {agreement.id} の約款（{version.label}）の本文は収録されていません。"
+            f"収録されている最初の版は {first} から効力を生じます")}
+    if len(_kept_unheld) > 1 << 14:
+        _kept_unheld.clear()
+    _kept_unheld[key] = (agreement, verdict)
+    return verdict
 
 
 _kept_verdicts: dict[tuple[int, int, str, bool], tuple[Ground, dict[str, str] | None]] = {}
