@@ -16,7 +16,7 @@ from kiyaku.cli import main
 from kiyaku.errors import InputError
 from kiyaku.replay import bulk, streams
 from kiyaku.replay.streams import file_inputs, index
-from kiyaku.textio import line_starts
+from kiyaku.textio import MAX_LINE, line_starts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,6 +113,32 @@ def test_bad_records_spread_contracts_and_unreadable_lines_give_the_same_problem
     if keep_going:
         assert any("not UTF-8" in f.message and f.line == 61 for f in shared[1])
         assert max(s.line + s.count for c in shared[0] for s in c.spans) == 61  # nothing from line 61 on
+
+
+RECORDS = [json.dumps(e) for n in range(15) for e in contract(n)]
+
+
+@pytest.mark.parametrize("data, refused", [
+    (("\r\n".join(RECORDS) + "\r\n").encode(), None),  # Windows line ends
+    ("\n".join(RECORDS).encode(), None),  # no line end after the last record
+    (("\ufeff" + "\n".join(RECORDS) + "\n").encode(), None),  # a byte-order mark
+    (("\n".join(RECORDS[:20] + ['{"contract": "P001", "note": "' + "a" * MAX_LINE + '"}'] + RECORDS[20:]) + "\n").encode(),
+     "21: the line is longer than 1 MiB"),  # ends the reading of the file: P005 to P014 are not found
+    (("\n".join(RECORDS) + "\n").encode("utf-16"), "1: the file is UTF-16 text"),
+], ids=["crlf", "no-last-newline", "bom", "endless-line", "utf-16"])
+@pytest.mark.parametrize("keep_going", [True, False])
+def test_files_of_every_shape_give_the_same_index_in_pieces(tmp_path: Path, workers: bulk.Workers, small_pieces: None,
+                                                            data: bytes, refused: str | None, keep_going: bool) -> None:
+    path = tmp_path / "shaped.jsonl"
+    path.write_bytes(data)
+    here, shared = both([path], workers, keep_going=keep_going)
+    assert here == shared
+    if refused is None:
+        assert shared[1] == [] and len(shared[0]) == 15
+    else:
+        assert [f"{f.line}: {f.message}"[:len(refused)] for f in shared[1]] == [refused]
+        if keep_going:
+            assert len(shared[0]) == (5 if "longer" in refused else 0)
 
 
 def test_only_one_contract_and_a_run_that_goes_on_into_the_next_file(tmp_path: Path, workers: bulk.Workers,
