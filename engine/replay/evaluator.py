@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 import heapq
 import itertools
 from dataclasses import dataclass, field
@@ -31,18 +32,11 @@ class Fact:
         return {"id": str(self.seq), "type": self.type, "t": epoch(self.time), **self.data}
 
 
-_epochs: dict[datetime, int] = {}
-
-
+@functools.lru_cache(maxsize=1 << 16)
 def epoch(t: datetime) -> int:
     """Whole seconds since 1970 (what rules compare times by): remembered, since the same instants
     recur from contract to contract and working it out through the time zone is slow."""
-    found = _epochs.get(t)
-    if found is None:
-        if len(_epochs) > 1 << 16:
-            _epochs.clear()
-        found = _epochs[t] = int(t.timestamp())
-    return found
+    return int(t.timestamp())
 
 
 @dataclass(slots=True)
@@ -348,32 +342,18 @@ def _due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
 
 
 ONE_DAY = timedelta(days=1)
-_days: dict[str, date] = {}
-
-
+@functools.lru_cache(maxsize=1 << 16)
 def _day(text: str) -> date:
     """The day of a date an event gives (a due date), remembered: the same dates recur from contract to
     contract, and every invoice's clocks read its due date again."""
-    found = _days.get(text)
-    if found is None:
-        if len(_days) > 1 << 16:
-            _days.clear()
-        found = _days[text] = datetime.fromisoformat(text).date()
-    return found
+    return datetime.fromisoformat(text).date()
 
 
-_midnights: dict[date, datetime] = {}
-
-
+@functools.lru_cache(maxsize=1 << 16)
 def _midnight(day: date) -> datetime:
     """00:00 of a day in Tokyo, one object per day: a datetime keeps its hash once worked out, and
     working it out goes through the time zone (every fact's time is looked up in `epoch`)."""
-    found = _midnights.get(day)
-    if found is None:
-        if len(_midnights) > 1 << 16:
-            _midnights.clear()
-        found = _midnights[day] = datetime.combine(day, time(), TOKYO)
-    return found
+    return datetime.combine(day, time(), TOKYO)
 
 
 _kept_values: dict[tuple[int, str, date], tuple[Any, Any]] = {}

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
@@ -290,20 +290,13 @@ def _valid(raw: dict[str, Any]) -> bool:
     return _valid_time(raw["time"]) and not _date_problems(raw, "", 0)
 
 
-_valid_times: set[str] = set()
-
-
 def _valid_time(text: Any) -> bool:
-    """Whether `text` is a time, remembered for those that are: the same times (days, most often)
-    recur all through a large input."""
-    if type(text) is str and text in _valid_times:
-        return True
-    if parse_time(text) is None:
-        return False
-    if len(_valid_times) > 1 << 16:
-        _valid_times.clear()
-    _valid_times.add(text)
-    return True
+    """Whether `text` is a time, remembered: the same times (days, most often) recur all through a
+    large input."""
+    return (_parsed_time(text) if type(text) is str else parse_time(text)) is not None
+
+
+_parsed_time = lru_cache(maxsize=1 << 16)(parse_time)
 
 
 def _check(raw: Any, file: str, line: int) -> list[Finding]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -9,20 +10,17 @@ from kiyaku.replay.evaluator import Fact, Instance, Outcome, param_at
 from kiyaku.rules.model import Ground
 from kiyaku.terms import Terms
 
-_isos: dict[tuple[datetime, Any], str] = {}
-
 
 def iso(t: datetime) -> str:
     """ISO 8601 text of a time: remembered, since the same instants recur in many rulings and
-    isoformat goes through the time zone each time. (Keyed by the zone too: the same instant in
-    another zone is written otherwise.)"""
-    key = (t, t.tzinfo)
-    found = _isos.get(key)
-    if found is None:
-        if len(_isos) > 1 << 16:
-            _isos.clear()
-        found = _isos[key] = t.isoformat()
-    return found
+    isoformat goes through the time zone each time."""
+    return _iso(t, t.tzinfo)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _iso(t: datetime, zone: Any) -> str:
+    # keyed by the zone too: the same instant in another zone is equal, and is written otherwise
+    return t.isoformat()
 
 
 def fact_reason(fact: Fact, facts: list[Fact]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ process, on a cluster (replay/bulk.py shares them out).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -420,17 +421,8 @@ def _event(raw: dict[str, Any], source: Input, line: int, seq: int) -> Event:
                  raw.get("id") or f"{raw['type']}@{source.base}:{line}", fields, source.name, line, seq)
 
 
-_times: dict[str, Any] = {}
-
-
-def _time(text: str) -> Any:
-    """read_time, remembered: the same times (days, most often) recur all through a large input."""
-    found = _times.get(text)
-    if found is None:
-        if len(_times) > 1 << 16:
-            _times.clear()
-        found = _times[text] = read_time(text)
-    return found
+# read_time, remembered: the same times (days, most often) recur all through a large input
+_time = functools.lru_cache(maxsize=1 << 16)(read_time)
 
 
 # --- the second pass ------------------------------------------------------------------------------------
