@@ -142,10 +142,9 @@ def _json(c: Evaluated, fmt: str, unchecked: list[bytes]) -> list[bytes]:
             if r.at != at_text:
                 at_text, at = r.at, orjson.dumps(r.at)
             text, checked = _from_template(r, fmt, contract, at)
-            out.append(text)
         else:
             text, checked = _dump(r, fmt), False
-            out.append(text)
+        out.append(text)
         if not checked:
             unchecked.append(text)
     return out

@@ -225,12 +225,14 @@ def index(inputs: list[Input], errors: list[Finding], keep_going: bool = False, 
         if pieces:
             done = workers.run(pieces, _Checking(only, keep_going, terms))
             for piece in watch(done, size=lambda piece: piece.records):
-                found.add(piece.items, piece.records)
+                found.add(piece.items)
+                found.passed(piece.records)
                 if piece.ended:
                     break  # as when read here: what follows a part that cannot be read is not read
         else:
             scanner = _Scanner(number, source, only, terms)
-            found.add(scanner.items(watch(source.scan())), scanner)
+            found.add(scanner.items(watch(source.scan())))
+            found.passed(scanner.records)
     return found.located()
 
 
@@ -357,9 +359,8 @@ class _Found:
         self.again: set[str] = set()  # contracts checked at the end
         self.records = 0  # records before the items being added (seq)
 
-    def add(self, items: Iterable[_Run | list[Finding]], counted: Any) -> None:
-        """Items of one input or piece; `counted`: how many records it held (an int, or a scanner
-        that counts them as they are read)."""
+    def add(self, items: Iterable[_Run | list[Finding]]) -> None:
+        """The items of one input or piece, in order (its runs' seq counted from its first record)."""
         for item in items:
             if isinstance(item, list):
                 self.report(item)
@@ -372,7 +373,10 @@ class _Found:
             for span in item.spans:
                 _join(spans, [*span[:4], span[4] + self.records, span[5]])
             self.refused.setdefault(item.contract, set()).update(item.refused)
-        self.records += counted if isinstance(counted, int) else counted.records
+
+    def passed(self, records: int) -> None:
+        """The input or piece just added held this many records: the next one's seq starts after them."""
+        self.records += records
 
     def located(self) -> list[Located]:
         found = []
