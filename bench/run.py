@@ -300,11 +300,11 @@ print(time.perf_counter() - start)
 
 # --- one contract, longer and longer -------------------------------------------------------------------------
 
-def one_contract(path: Path) -> float:
+def one_contract(path: Path) -> tuple[float, int]:
     """Seconds to read, evaluate and write (JSON Lines) the one contract in `path`, start-up excluded: the
-    best of a few runs in one child process (one run for a long contract)."""
+    best of a few runs in one child process (one run for a long contract); and the child's peak RSS."""
     code = f"""
-import io, time
+import io, resource, time
 from pathlib import Path
 from kiyaku import definitions
 from kiyaku.answers.table import Rendering
@@ -322,10 +322,11 @@ for _ in range(3):
     best = took if best is None else min(best, took)
     if took > 5:
         break
-print(best)
+print(best, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 """
     done = subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True, text=True)
-    return float(done.stdout)
+    seconds, rss = done.stdout.split()
+    return float(seconds), int(rss)
 
 
 def ask_times(path: Path, contract_id: str, at: str, runs: int = 3) -> list[float]:
@@ -387,8 +388,9 @@ def main() -> None:
             path = folder / f"long-{events}.jsonl"
             stream = long_contract(events)
             path.write_text("".join(json.dumps(e) + "\n" for e in stream), "utf-8")
-            seconds = one_contract(path)
-            print(f"  {events:>8,} events  {seconds:>8.2f} s  {seconds / events * 1e6:>7.1f} µs/event", flush=True)
+            seconds, rss = one_contract(path)
+            print(f"  {events:>8,} events  {seconds:>8.2f} s  {seconds / events * 1e6:>7.1f} µs/event  "
+                  f"peak RSS {rss / 2**20:>6.0f} MB", flush=True)
 
     if "ask" not in args.skip:
         path = folder / "ask-5000.jsonl"
