@@ -151,6 +151,25 @@ def test_negation_fires_at_once_is_not_undone_and_refires_on_retraction(open_ses
     assert names(s.assert_fact({"id": "i4", "t": "invoice"})) == ["unpaid"]
 
 
+def test_a_session_of_thousands_of_facts_joins_and_negates_as_a_short_one(open_session: Any) -> None:
+    # A long history: thousands of facts in one session, well past the 512 hash buckets durable starts
+    # its message and frame indexes with. Every firing must still pair exactly the right facts.
+    s = open_session({"unpaid": UNPAID, "paid": PAID})
+    n = 5000
+    for k in range(n):
+        invoice = {"id": f"i{k}", "t": "invoice"}
+        assert fired(s.assert_fact(invoice)) == [("unpaid", {"invoice": invoice})]
+    for k in range(0, n, 2):  # every even invoice paid, the last first
+        k = n - 2 - k
+        payment = {"id": f"p{k}", "t": "payment", "invoice": f"i{k}"}
+        assert fired(s.assert_fact(payment)) == [("paid", {"invoice": {"id": f"i{k}", "t": "invoice"},
+                                                           "payment": payment})]
+    for k in range(0, n, 4):  # a quarter of them withdrawn: those invoices are unpaid again
+        assert fired(s.retract_fact({"id": f"p{k}"})) == [("unpaid", {"invoice": {"id": f"i{k}", "t": "invoice"}})]
+    late = {"id": "p4999", "t": "payment", "invoice": "i4999"}
+    assert fired(s.assert_fact(late)) == [("paid", {"invoice": {"id": "i4999", "t": "invoice"}, "payment": late})]
+
+
 def test_a_negation_does_not_disable_other_rules(open_session: Any) -> None:
     # In one durable ruleset, a blocked $not deletes the partial matches of every later rule that
     # holds the same invoice: "paid" and "due" never fire and "uncredited" never fires again.
