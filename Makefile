@@ -9,11 +9,13 @@ PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 
 # Set-up is quiet: pip's -qq shows errors only (not the setuptools notice about editable installs, nor
 # warnings about the machine's own pip configuration); a failure still stops make with pip's message.
-$(BIN)/kiyaku: pyproject.toml
+$(BIN)/kiyaku: pyproject.toml vendor/durable_rules/growing-indexes.patch
 	@test -n "$(PYTHON)" || { echo "kiyaku needs Python 3.11 or 3.12 (durable_rules does not import on 3.13)"; exit 1; }
 	@echo "setting up $(VENV) (Python: $(PYTHON))"
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install -qq --upgrade pip
+	@# durable_rules with indexes that grow, so that a long history stays linear (vendor/durable_rules)
+	@sh vendor/durable_rules/install.sh $(BIN)/python
 	@$(BIN)/pip install -qq -e '.[test]'
 	@touch $@
 
