@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 from datetime import date, timedelta
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -355,7 +356,9 @@ def main() -> None:
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="kiyaku-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; inputs in {folder}")
+    # the figures of long histories depend on the build (vendor/durable_rules)
+    print(f"python {sys.version.split()[0]}, durable_rules {version('durable_rules')}, {os.cpu_count()} cores; "
+          f"inputs in {folder}")
     print(f"\nkiyaku evaluate --format jsonl, whole process\n{'contracts':>10} {'events':>10}  {'how':<24}"
           f"{'seconds':>8} {'events/s':>9} {'peak RSS':>9} {'vs --jobs 1':>12}")
     sizes, alone = {}, {}
