@@ -10,7 +10,9 @@ level, contained here (details where each is handled):
   is appended; join conditions other than one term or one flat $and are refused;
 - consuming two events in one firing overruns a frame: events are facts to durable, used up here;
 - delete_state frees pointers only set once an action ran: every state runs one at creation;
-- every state carries an internal fact that $nex-only conditions match: such firings are dropped.
+- every state carries an internal fact that $nex-only conditions match: such firings are dropped;
+- its message and join indexes have a fixed 512 buckets, so a long session slows with every fact:
+  `make` builds it with indexes that grow (vendor/durable_rules); the plain package gives the same answers.
 Not thread-safe: one RuleEngine per thread or process.
 """
 
