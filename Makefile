@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 
 # Set-up is quiet: pip's -qq shows errors only (not the setuptools notice about editable installs, nor
 # warnings about the machine's own pip configuration); a failure still stops make with pip's message.
-$(BIN)/kiyaku: pyproject.toml vendor/durable_rules/growing-indexes.patch
+$(BIN)/kiyaku: pyproject.toml $(wildcard vendor/durable_rules/*.patch) vendor/durable_rules/install.sh
 	@test -n "$(PYTHON)" || { echo "kiyaku needs Python 3.11 or 3.12 (durable_rules does not import on 3.13)"; exit 1; }
 	@echo "setting up $(VENV) (Python: $(PYTHON))"
 	@$(PYTHON) -m venv $(VENV)

@@ -67,6 +67,8 @@ def _message(error: jsonschema.ValidationError) -> str:
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed))
         return f"unknown field {', '.join(map(repr, extra))} (allowed: {', '.join(allowed)})"
+    if error.validator == "maxProperties":
+        return f"{len(error.instance)} fields, more than the {error.validator_value} allowed"
     return error.message
 
 
@@ -75,4 +77,6 @@ def _hint(error: jsonschema.ValidationError) -> str | None:
         return "add the missing field"
     if error.validator == "enum":
         return "use one of the listed values"
+    if error.validator == "maxProperties":
+        return "keep fewer: every field kept travels with the fact through the inference engine, which holds few"
     return None

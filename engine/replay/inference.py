@@ -12,7 +12,9 @@ level, contained here (details where each is handled):
 - delete_state frees pointers only set once an action ran: every state runs one at creation;
 - every state carries an internal fact that $nex-only conditions match: such firings are dropped;
 - its message and join indexes have a fixed 512 buckets, so a long session slows with every fact:
-  `make` builds it with indexes that grow (vendor/durable_rules); the plain package gives the same answers.
+  `make` builds it with indexes that grow (vendor/durable_rules); the plain package gives the same answers;
+- every stored message holds 255 property slots inline, about 9 KB: kiyaku's build holds 64, and
+  kiyaku's messages stay far below (the events schema; rules.json caps a derivation's `keep`).
 Not thread-safe: one RuleEngine per thread or process.
 """
 
@@ -132,7 +134,7 @@ _ERRORS = {  # rules.h, the codes a caller can cause
     106: "too many rules", 108: "too many joins on one condition", 109: "rule without all/any",
     113: "expression too long (at most 32 terms)", 201: "invalid JSON value", 202: "invalid JSON string",
     203: "invalid JSON number", 204: "invalid JSON object", 205: "invalid JSON array",
-    302: "more than 255 properties in one message", 303: "nested too deeply", 304: "too many messages in one match",
+    302: "too many properties in one message (255 in durable_rules, 64 in kiyaku's build, nested ones included)", 303: "nested too deeply", 304: "too many messages in one match",
     311: "a message lacks a field that a rule compares with", 313: "message too large", 314: "property too large",
     501: "invalid $mt pattern",
 }
