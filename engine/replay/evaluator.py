@@ -9,13 +9,14 @@ import heapq
 import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, time
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping, cast
 
-from kiyaku.replay.events import TOKYO, Event, Stream, parse_time
+from kiyaku.replay.events import TOKYO, Event, Stream
 from kiyaku.replay.inference import RuleEngine, Session
 from kiyaku.rules.compiler import Compiled, compile_rules
-from kiyaku.rules.model import Clock, Ground, RuleBook
+from kiyaku.rules.model import Clock, Derivation, Ground, RuleBook
 from kiyaku.terms import Terms
+from kiyaku.times import read_time
 
 
 @dataclass(slots=True)
@@ -148,18 +149,19 @@ class Evaluator:
         derivations conclude from all these. The inference engine runs only the rules such facts can
         fire, and refuses any other fact, so that this list can never silently fall short."""
         key = (agreement, events)
-        found = self._possible.get(key)
-        if found is None:
-            found = set(events) | {made for given, made in LEDGER.items() if given in events}
-            grew = True
-            while grew:
-                before = len(found)
-                found |= {c.id.rsplit(".", 1)[1] for c in self.book.clocks if agreement in c.agreements and c.on in found}
-                found |= {d.name for d in self.book.derivations
-                          if agreement in d.agreements and all(p.fact in found for p in d.when)}
-                grew = len(found) > before
-            found = self._possible[key] = frozenset(found)
-        return found
+        kept = self._possible.get(key)
+        if kept is not None:
+            return kept
+        found = set(events) | {made for given, made in LEDGER.items() if given in events}
+        grew = True
+        while grew:
+            before = len(found)
+            found |= {c.id.rsplit(".", 1)[1] for c in self.book.clocks if agreement in c.agreements and c.on in found}
+            found |= {d.name for d in self.book.derivations
+                      if agreement in d.agreements and all(p.fact in found for p in d.when)}
+            grew = len(found) > before
+        kept = self._possible[key] = frozenset(found)
+        return kept
 
     def close(self) -> None:
         for engine in self.engines.values():
@@ -257,7 +259,7 @@ class _Replay:
         # ruling moves.
         heapq.heappush(self.queue, (at, len(self.out.facts) + len(self.queue), next(_ticket), due))
 
-    def _handle(self, rule: str, matched: dict[str, dict], now: datetime) -> list[Fact]:
+    def _handle(self, rule: str, matched: Mapping[str, Mapping[str, Any]], now: datetime) -> list[Fact]:
         compiled: Compiled = self.index[rule]
         recorded = self.out.facts
         facts = tuple([recorded[int(m["id"])] for m in matched.values()])
@@ -268,10 +270,10 @@ class _Replay:
                 now = f.time
         role = compiled.role
         if role == "derive":
-            d = compiled.rule
+            d = cast(Derivation, compiled.rule)
             data = {k: _pick(v, matched) for k, v in d.keep.items()}
             return [self._record(Fact(-1, d.name, now, data, sources=tuple([f.seq for f in facts])))]
-        g = compiled.rule
+        g = cast(Ground, compiled.rule)
         when = facts[: len(g.when)]
         if role == "start":
             self._open(Instance(g, when, now, "active"))
@@ -301,7 +303,7 @@ class _Replay:
 _ticket = itertools.count()
 
 
-def _pick(value: str, matched: dict[str, dict]) -> Any:
+def _pick(value: str, matched: Mapping[str, Mapping[str, Any]]) -> Any:
     alias, field = value[1:].split(".", 1)
     return matched[alias][field]
 
@@ -346,8 +348,8 @@ def _due_time(clock: Clock, fact: Fact, agreement: Any) -> datetime | None:
                 return None
             day += timedelta(days=int(value[1]))
         return _midnight(day)
-    start = fact.time if at.get("hours_after", at.get("months_after")) == "time" else \
-        parse_time(fact.data[at.get("hours_after") or at.get("months_after")])
+    counted_from = at["hours_after"] if "hours_after" in at else at["months_after"]
+    start = fact.time if counted_from == "time" else read_time(fact.data[counted_from])
     if "hours" in at:
         value = param_at(agreement, at["hours"], start.date())
         return start + timedelta(hours=int(value[1])) if value else None

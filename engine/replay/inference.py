@@ -31,6 +31,7 @@ import sys
 from typing import Any, Callable, Collection, Iterator, Mapping, NamedTuple
 
 import orjson
+from mypy_extensions import mypyc_attr
 
 __all__ = [
     "MAX_SESSIONS",
@@ -104,18 +105,23 @@ _decode_json = orjson.loads
 Call = Callable[[int, str], tuple[int, int]]
 
 
+# When mypyc compiles this module (engine/replay/__init__.py), its exceptions stay Python classes.
+@mypyc_attr(native_class=False)
 class InferenceError(RuntimeError):
     """durable_rules failed, or reported a state the adapter cannot trust."""
 
 
+@mypyc_attr(native_class=False)
 class SessionLimitError(InferenceError):
     pass
 
 
+@mypyc_attr(native_class=False)
 class IdCollisionError(InferenceError):
     pass
 
 
+@mypyc_attr(native_class=False)
 class UnknownFactError(InferenceError, LookupError):
     pass
 
@@ -680,9 +686,10 @@ class Session:
             if type(value) is not str or value not in values:
                 raise InferenceError(f"session {self.key!r}: a message with {field} {value!r}, which the "
                                      "session was promised it would not get")
-        value = text = message.get("id")
-        text_hash = _plain_id_hash(value) if type(value) is str else None
-        if text_hash is None:  # an int id, one with characters to escape, or none: not the common case
+        value = message.get("id")
+        if type(value) is str and (text_hash := _plain_id_hash(value)) is not None:
+            text = value
+        else:  # an int id, one with characters to escape, or none: not the common case
             value, text = self._id_of(message, is_fact)
             text_hash = _id_hash(text)
         known = self._ids.get(text_hash)
