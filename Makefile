@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not (3,11) <= sys.version_info[:2] < (3,13))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: demo serve test bench clean
+.PHONY: demo serve test bench clean compiled
 
 # Set-up is quiet: pip's -qq shows errors only (not the setuptools notice about editable installs, nor
 # warnings about the machine's own pip configuration); a failure still stops make with pip's message.
@@ -16,20 +16,25 @@ $(BIN)/kiyaku: pyproject.toml $(wildcard vendor/durable_rules/*.patch) vendor/du
 	@$(BIN)/pip install -qq --upgrade pip
 	@# durable_rules with indexes that grow, so that a long history stays linear (vendor/durable_rules)
 	@sh vendor/durable_rules/install.sh $(BIN)/python
-	@$(BIN)/pip install -qq -e '.[test]'
+	@$(BIN)/pip install -qq -e '.[test,compile]'
 	@touch $@
 
-demo: $(BIN)/kiyaku
+# The replay's hottest modules, compiled by mypyc (tools/compile.py): compiled again when their
+# sources changed, left as they are (a quick check) when not.
+compiled: $(BIN)/kiyaku
+	@$(BIN)/python tools/compile.py
+
+demo: compiled
 	$(BIN)/kiyaku check
 	$(BIN)/kiyaku terms show smacom:17.1.1
 	$(BIN)/kiyaku evaluate examples/*/*.jsonl --at 2025-07-10
 
 # The server on a store holding the bundled examples: open http://127.0.0.1:8080/ and sign in with the
 # agent token it prints (Ctrl-C stops it and removes the store).
-serve: $(BIN)/kiyaku
+serve: compiled
 	$(BIN)/kiyaku serve --demo
 
-test: $(BIN)/kiyaku
+test: compiled
 	@# The report tests render HTML and print PDFs in headless Chromium, with a Japanese font to embed;
 	@# as root, install both when either is missing.
 	@{ command -v chromium >/dev/null && fc-list 2>/dev/null | grep -q IPAMincho; } || (test "$$(id -u)" = 0 && export DEBIAN_FRONTEND=noninteractive && \
@@ -43,9 +48,9 @@ test: $(BIN)/kiyaku
 		echo "PostgreSQL 15 is missing and could not be installed: the store tests on PostgreSQL will fail"
 	$(BIN)/python -m pytest -q
 
-bench: $(BIN)/kiyaku
+bench: compiled
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/ask.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info engine/replay/*.so engine/replay/compiled.json

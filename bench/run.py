@@ -356,9 +356,12 @@ def main() -> None:
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="kiyaku-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
-    # the figures of long histories depend on the build (vendor/durable_rules)
-    print(f"python {sys.version.split()[0]}, durable_rules {version('durable_rules')}, {os.cpu_count()} cores; "
-          f"inputs in {folder}")
+    # the figures depend on the builds: durable_rules (vendor/durable_rules), the replay (tools/compile.py)
+    from kiyaku import replay
+
+    replayed = "compiled" if replay.compiled_is_current() else "not compiled: its sources run"
+    print(f"python {sys.version.split()[0]}, durable_rules {version('durable_rules')}, replay {replayed}, "
+          f"{os.cpu_count()} cores; inputs in {folder}")
     print(f"\nkiyaku evaluate --format jsonl, whole process\n{'contracts':>10} {'events':>10}  {'how':<24}"
           f"{'seconds':>8} {'events/s':>9} {'peak RSS':>9} {'vs --jobs 1':>12}")
     sizes, alone = {}, {}
