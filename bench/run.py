@@ -209,6 +209,8 @@ def record_facts(path: Path, into: Path) -> None:
     code = f"""
 import pickle, sys
 from pathlib import Path
+from kiyaku import replay
+replay.run_sources()  # the sources, which this patches
 from kiyaku.replay import inference
 from kiyaku.replay.judge import Judge
 from kiyaku.replay.streams import streams

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
@@ -48,3 +49,10 @@ def test_the_replay_runs_compiled_exactly_when_its_stamp_is_current() -> None:
     for module in (evaluator, inference):
         assert module.__file__ is not None
         assert module.__file__.endswith(EXTENSION_SUFFIXES[0] if compiled else ".py"), module.__file__
+
+
+def test_a_tool_that_patches_the_replay_can_ask_for_the_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "meta_path", [p for p in sys.meta_path if p is not replay._Sources])
+    replay.run_sources()
+    replay.run_sources()  # once is enough
+    assert sys.meta_path.count(replay._Sources) == 1

@@ -42,5 +42,12 @@ class _Sources:
         return None
 
 
+def run_sources() -> None:
+    """Run the sources of the compiled modules from now on, as a tool that patches them must (mypyc
+    binds calls between them at compile time): call it before they are first imported."""
+    if _Sources not in sys.meta_path:
+        sys.meta_path.insert(0, _Sources)  # type: ignore[arg-type]
+
+
 if not compiled_is_current():
-    sys.meta_path.insert(0, _Sources)  # type: ignore[arg-type]
+    run_sources()
