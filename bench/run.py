@@ -361,7 +361,7 @@ def main() -> None:
     # the figures depend on the builds: durable_rules (vendor/durable_rules), the replay (tools/compile.py)
     from kiyaku import replay
 
-    replayed = "compiled" if replay.compiled_is_current() else "not compiled: its sources run"
+    replayed = "compiled" if replay.is_compiled() else "not compiled: its sources run"
     print(f"python {sys.version.split()[0]}, durable_rules {version('durable_rules')}, replay {replayed}, "
           f"{os.cpu_count()} cores; inputs in {folder}")
     print(f"\nkiyaku evaluate --format jsonl, whole process\n{'contracts':>10} {'events':>10}  {'how':<24}"

@@ -16,7 +16,6 @@ import json
 import os
 import sys
 import tempfile
-from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,12 +23,10 @@ PACKAGE = ROOT / "engine" / "replay"
 GROUP = "kiyaku.replay.native"  # the compiled modules' shared library lives in the package too
 
 
-def built() -> list[Path]:
-    return [p for p in PACKAGE.iterdir() if p.suffix in (".so", ".pyd")] + [PACKAGE / "compiled.json"]
-
-
 def clean() -> None:
-    for path in built():
+    from kiyaku import replay
+
+    for path in [p for p in PACKAGE.iterdir() if p.suffix in (".so", ".pyd")] + [PACKAGE / replay.STAMP]:
         path.unlink(missing_ok=True)
 
 
@@ -40,16 +37,15 @@ def compile_modules() -> None:
     from kiyaku import replay
 
     clean()
-    with tempfile.TemporaryDirectory() as work:
+    with tempfile.TemporaryDirectory() as work, contextlib.chdir(work):
         # mypyc names a module by its path: the package is kiyaku, its source folder engine/
         os.symlink(ROOT / "engine", Path(work) / "kiyaku")
-        os.chdir(work)
         sources = [f"kiyaku/replay/{name}.py" for name in replay.COMPILED]
         # the compiled modules must type-check; the modules they import are read for their types only
         checking = ["--follow-imports=silent", "--ignore-missing-imports"]
         modules = mypycify(checking + sources, only_compile_paths=sources, group_name=GROUP, opt_level="3")
         setup(name="kiyaku-compiled", ext_modules=modules, script_args=["--quiet", "build_ext", "--inplace"])
-    (PACKAGE / "compiled.json").write_text(json.dumps(replay.source_digests(), indent=1) + "\n", "utf-8")
+    (PACKAGE / replay.STAMP).write_text(json.dumps(replay.source_digests(), indent=1) + "\n", "utf-8")
 
 
 def main() -> None:
@@ -58,9 +54,8 @@ def main() -> None:
         return
     from kiyaku import replay
 
-    if replay.compiled_is_current() and all(
-            (PACKAGE / f"{name}{EXTENSION_SUFFIXES[0]}").exists() for name in replay.COMPILED):
-        return  # compiled from these sources, for this Python
+    if replay.is_compiled():
+        return
     names = ", ".join(replay.COMPILED)
     log = io.StringIO()
     try:

@@ -9,7 +9,7 @@ edit, or where nothing was compiled (`pip install .`), the sources run, with the
 import hashlib
 import json
 import sys
-from importlib.machinery import ModuleSpec
+from importlib.machinery import EXTENSION_SUFFIXES, ModuleSpec
 from importlib.util import spec_from_file_location
 from pathlib import Path
 from typing import Any, Sequence
@@ -29,6 +29,12 @@ def compiled_is_current() -> bool:
         return json.loads((_HERE / STAMP).read_text("utf-8")) == source_digests()
     except (OSError, ValueError):
         return False
+
+
+def is_compiled() -> bool:
+    """Whether the compiled modules run here: compiled from the sources as they are, for this Python."""
+    suffix = EXTENSION_SUFFIXES[0]
+    return compiled_is_current() and all((_HERE / f"{name}{suffix}").exists() for name in COMPILED)
 
 
 class _Sources:
