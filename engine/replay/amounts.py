@@ -105,6 +105,7 @@ def _outage_amount(calculator: Callable[..., money.Computation]) -> Callable[[Fa
 def _late_interest(overdue: Fact, ctx: Context) -> money.Computation:
     """Each payment toward the invoice reduces the debt from its day (spec decision 7)."""
     invoice = ctx.first("invoice", eid=overdue.data["invoice"])
+    assert invoice is not None, "the rules join an overdue to its invoice"
     payments = [(f.time, f.data["amount"]) for f in ctx.having("payment", invoice=invoice.data["eid"])]
     due = datetime.fromisoformat(invoice.data["due_date"]).date()
     return _kept_interest(ctx.params(overdue.time), invoice.data["amount"], due, tuple(payments), ctx.as_of)
@@ -120,7 +121,7 @@ def _kept_interest(params: money.Params, principal: Any, due: date, payments: tu
     Computation is immutable). What fails is not remembered: it is raised again each time."""
     # only whole yen: a key never takes True for 1 or 6578.0 for 6578, which the calculator refuses
     plain = type(principal) is int and all(type(amount) is int for _, amount in payments)
-    key = (params, principal, due, payments, as_of) if plain else None  # Params by identity: one per day
+    key = (params, principal, due, payments, as_of)  # Params by identity: one per day
     found = _kept_interests.get(key) if plain else None
     if found is None:
         found = money.late_interest(params, principal, due, payments=list(payments), as_of=as_of)

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import fastjsonschema
+from mypy_extensions import mypyc_attr
 
 from kiyaku.errors import Finding, InputError, quoted
+from kiyaku.paths import PACKAGE
 from kiyaku.textio import STDIN, Unreadable, name_of, read_lines, read_text
 from kiyaku.times import DATE_HINT, TIME_HINT, TOKYO, parse_time, read_date, read_time
-from kiyaku.yamlio import INT_BOUND, YamlSyntaxError, load_text
+from kiyaku.yamlio import INT_BOUND, Sequence, YamlSyntaxError, load_text
 
 if TYPE_CHECKING:
     from kiyaku.terms import Terms
@@ -76,8 +78,9 @@ class Loaded:
 @cache
 def vocabulary() -> dict[str, Any]:
     # Read beside the package rather than through importlib.resources, whose import alone costs a
-    # short command such as `kiyaku ask` more than reading the file.
-    return json.loads((Path(__file__).resolve().parent.parent / "schemas" / "events.json").read_text("utf-8"))
+    # short command such as `kiyaku ask` more than reading the file. (Not by this module's __file__, which
+    # compiled is where it was compiled.)
+    return json.loads((PACKAGE / "schemas" / "events.json").read_text("utf-8"))
 
 
 @cache
@@ -98,8 +101,10 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     found = dict(pairs)
     if len(found) != len(pairs):
         seen: set[str] = set()
-        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
-        raise _Refused(f"field {quoted(twice)} is given twice in one event: which one is meant?")
+        for key, _ in pairs:
+            if key in seen:
+                raise _Refused(f"field {quoted(key)} is given twice in one event: which one is meant?")
+            seen.add(key)
     return found
 
 
@@ -107,13 +112,14 @@ def _constant(text: str) -> Any:
     raise _Refused(f"{text} is not a number JSON allows")
 
 
+@mypyc_attr(native_class=False)  # compiled, a class cannot extend Decimal natively
 class _Written(Decimal):
     """A decimal number as written (`1e30`): kept exact and shown as given, to be refused by the checks."""
 
-    def __new__(cls, text: str) -> _Written:
-        self = super().__new__(cls, text)
-        self.text = text
-        return self
+    text: str
+
+    def __init__(self, text: str) -> None:
+        self.text = text  # Decimal makes the number from the same text, in __new__
 
     def __repr__(self) -> str:
         return self.text
@@ -165,7 +171,7 @@ def _yaml_records(path: Path, name: str) -> list[tuple[int, Any]]:
         raise InputError(exc.finding) from None
     if doc is None:
         return []
-    if not isinstance(doc, list):
+    if not isinstance(doc, Sequence):
         raise InputError(Finding(name, getattr(doc, "line", None), "an events YAML file holds a list of events",
                                  "write each event as a `- contract: …` item"))
     return list(zip(doc.item_lines, doc))
@@ -452,7 +458,8 @@ def _contract_problems(contract: str, ordered: list[Event]) -> list[Finding]:
                                 "add \"agreement\": \"smacom\" (or ts-cloudphone, abphone)"))
     if not named:
         return problems
-    agreement, by_id = named[0].fields["agreement"], {}
+    agreement = named[0].fields["agreement"]
+    by_id: dict[str, Event] = {}
     for e in ordered:
         if e.fields.get("agreement", agreement) != agreement:
             problems.append(Finding(e.file, e.line, f"field agreement: contract {contract} is under "

@@ -147,10 +147,10 @@ def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance]) -
         kept = by_status.get(j["status"])
         if kept is not None:
             kept.append(j)
-    chosen = (active or unknown or ended or [None])[0]
-    at = chosen["at"] if chosen else outcome.as_of
-    if active or unknown:
-        reasons = [fact_reason(f, outcome.facts) for f in chosen["inst"].facts]
+    live = active or unknown  # the instances a ruling that applies, or may, rests on: the first one
+    at = (live or ended)[0]["at"] if live or ended else outcome.as_of
+    if live:
+        reasons = [fact_reason(f, outcome.facts) for f in live[0]["inst"].facts]
     elif ended:
         reasons = [{"not_met": g.requires, "was_met": {
             "from": iso(j["at"]), "until": iso(j["inst"].end),
@@ -168,8 +168,8 @@ def _ruling(outcome: Outcome, agreement: Any, g: Ground, mine: list[Instance]) -
         "missing": [j["missing"] for j in unknown] if unknown and not active else [],
         "missing_ja": [j["missing_ja"] for j in unknown] if unknown and not active else [],
     }
-    if g.cites_from and (active or unknown):
-        body["citations"] = _with_cited_facts(g, agreement, chosen["inst"])
+    if g.cites_from and live:
+        body["citations"] = _with_cited_facts(g, agreement, live[0]["inst"])
     return _assemble(outcome.stream.contract, outcome.stream.reordered, agreement, g, version, at, body)
 
 
@@ -210,7 +210,7 @@ def _assemble(contract: str, reordered: bool, agreement: Any, g: Ground, version
 
 # What a ground's rulings share, by ground, agreement and version: built once, not once a contract.
 # (Keyed by id, holding the ground itself, so that an id is never taken for a later ground's.)
-_SHARED: dict[tuple[int, str, str], tuple[Ground, dict[str, Any], dict[str, Any]]] = {}
+_SHARED: dict[tuple[int, str, str | None], tuple[Ground, dict[str, Any], dict[str, Any]]] = {}
 
 
 def _shared(g: Ground, agreement: Any, version: Any) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, Sequence
 
 import orjson
+from mypy_extensions import mypyc_attr
 
 from kiyaku.errors import Finding, InputError
 from kiyaku.replay.events import (Event, Loaded, Records, Stream, _check, _citation_problems, _contract_of,
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
     from kiyaku.terms import Terms
 
 
+# Compiled (tools/compile.py), a class sent to worker processes stays a Python class: pickle rebuilds a
+# frozen native class by setting its fields, which freezing forbids.
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True, slots=True)
 class Span:
     """Consecutive records of one contract in one input."""
@@ -48,6 +52,7 @@ class Span:
     count: int
 
 
+@mypyc_attr(native_class=False)  # sent to workers: see Span
 @dataclass(frozen=True, slots=True)
 class Located:
     """A contract and where its records lie. `skip`: records refused in the first pass (only with
@@ -62,6 +67,7 @@ class Located:
 
 # --- inputs ------------------------------------------------------------------------------------------
 
+@mypyc_attr(native_class=False)  # sent to workers: see Span
 class JsonLines:
     """A JSON Lines file, or standard input (`-`) or a pipe, which textio keeps on first reading so
     that it can be read again; named in messages as textio names it, or by `name`."""
@@ -84,7 +90,7 @@ class JsonLines:
             # by its absolute path, which a worker started in another folder finds too
             for n, start, data in read_raw_lines(self.path, self.name, offset, stop, line):
                 if data.strip():
-                    raw = _plain(data)
+                    raw: Any = _plain(data)  # or any JSON at all, which the checks refuse
                     if raw is None:
                         text = decode(data, self.name, n)
                         if not text.strip():
@@ -108,6 +114,7 @@ class JsonLines:
             yield n, _plain(line) or _json(decode(line, self.name, n), self.name, n)
 
 
+@mypyc_attr(native_class=False)  # sent to workers: see Span
 class Listed:
     """Records already read (a YAML file, objects from a program): positions in a list."""
 
@@ -132,7 +139,8 @@ def file_inputs(paths: Iterable[Path], names: Iterable[str] | None = None) -> li
     (they are small), JSON Lines a line at a time. Standard input is YAML when it does not begin with
     `{`, as events.py reads it."""
     paths = list(paths)
-    return [_YamlFile(p, n) if _is_yaml(Path(p)) else JsonLines(p, n) for p, n in zip(paths, names or [None] * len(paths))]
+    named: Iterable[str | None] = names or [None] * len(paths)
+    return [_YamlFile(p, n) if _is_yaml(Path(p)) else JsonLines(p, n) for p, n in zip(paths, named)]
 
 
 def _is_yaml(path: Path) -> bool:
@@ -144,6 +152,7 @@ def _is_yaml(path: Path) -> bool:
         return False  # scanning it says what is wrong
 
 
+@mypyc_attr(native_class=False)  # sent to workers: see Span
 class _YamlFile(Listed):
     def __init__(self, path: Path, name: str | None = None) -> None:
         super().__init__(name or name_of(path), [])
@@ -222,7 +231,7 @@ def index(inputs: list[Input], errors: list[Finding], keep_going: bool = False, 
             found.report(exc.findings)
             continue
         pieces = _cut(number, source, workers)
-        if pieces:
+        if pieces and workers is not None:
             done = workers.run(pieces, _Checking(only, keep_going, terms))
             for piece in watch(done, size=lambda piece: piece.records):
                 found.add(piece.items)
@@ -236,6 +245,7 @@ def index(inputs: list[Input], errors: list[Finding], keep_going: bool = False, 
     return found.located()
 
 
+@mypyc_attr(native_class=False)  # sent to workers: see Span
 @dataclass(frozen=True, slots=True)
 class _Run:
     """Consecutive records of one contract, as one piece of the input holds them."""
@@ -289,6 +299,7 @@ class _Scanner:
         return run
 
 
+@mypyc_attr(native_class=False)  # sent to workers: see Span
 @dataclass(frozen=True, slots=True)
 class _Piece:
     """Part of a JSON Lines file, cut between lines: from byte `start` (line `line`) to byte `end`."""
@@ -300,6 +311,7 @@ class _Piece:
     line: int
 
 
+@mypyc_attr(native_class=False)  # sent to workers: see Span
 @dataclass(frozen=True, slots=True)
 class _Checked:
     """What a worker found in a piece: its runs and problems in order (up to the first problem, unless
@@ -310,6 +322,7 @@ class _Checked:
     ended: bool
 
 
+@mypyc_attr(native_class=False)  # sent to workers: see Span
 @dataclass(frozen=True)
 class _Checking:
     """The task of the first pass in a worker (replay/bulk.py): a piece, checked."""
@@ -448,6 +461,7 @@ def read(inputs: Sequence[Input], located: Located) -> Stream | None:
     return _stream(located.contract, events, [], True, check=not located.checked)
 
 
+@mypyc_attr(native_class=False)  # sent to workers: see Span
 @dataclass(frozen=True)
 class Files:
     """Inputs as a source a worker can read contracts from again (replay/bulk.py's parts): each
