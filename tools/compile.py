@@ -65,7 +65,7 @@ def main() -> None:
         clean()
         print(log.getvalue(), file=sys.stderr)
         print(f"could not compile kiyaku.replay's {names} ({type(exc).__name__}: {exc}); "
-              "the sources run, with the same results, about 1.3 times as slowly", file=sys.stderr)
+              "the sources run, with the same results, about 1.25 times as slowly", file=sys.stderr)
         return
     print(f"compiled kiyaku.replay's {names} with mypyc")
 
