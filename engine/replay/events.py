@@ -43,7 +43,7 @@ MAX_DEPTH = 8  # an event nests at most an object in a list (fee_set items)
 IDENTIFIERS = {"contract", "id"} | {name for _, name in REFERENCES}
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen, though never changed: frozen, making one (twice per event read) costs 5 times as much
 class Event:
     contract: str
     time: datetime
