@@ -171,7 +171,6 @@ def test_a_session_of_thousands_of_facts_joins_and_negates_as_a_short_one(open_s
     assert fired(s.assert_fact(late)) == [("paid", {"invoice": {"id": "i4999", "t": "invoice"}, "payment": late})]
 
 
-
 def test_a_wide_message_is_matched_and_one_wider_than_durables_slots_is_refused_clearly(open_session: Any) -> None:
     # durable holds a message's properties (its sid included) in fixed slots: 255 in the plain package,
     # 64 in kiyaku's build (vendor/durable_rules/smaller-messages.patch), the last one never usable
@@ -196,6 +195,7 @@ def test_every_message_of_the_replay_is_far_from_durables_slots() -> None:
         assert len(fields) - 2 + 3 <= 32, name
     derivation = json.loads((ROOT / "engine/schemas/rules.json").read_text("utf-8"))["$defs"]["derivation"]
     assert derivation["properties"]["keep"]["maxProperties"] + 4 <= 32
+
 
 def test_a_negation_does_not_disable_other_rules(open_session: Any) -> None:
     # In one durable ruleset, a blocked $not deletes the partial matches of every later rule that

@@ -86,7 +86,6 @@ clocks:
     assert "clock deadline: days_before needs days" in messages(tmp_path, terms, text)
 
 
-
 def test_a_derivation_keeps_at_most_sixteen_fields(tmp_path: Path, terms: Terms) -> None:
     # what a derivation keeps travels with its fact through durable_rules, whose messages have few
     # property slots in kiyaku's build (vendor/durable_rules): rules.json caps it
@@ -103,6 +102,7 @@ derive:
     found = messages(tmp_path, terms, text)
     assert "derive/wide/keep: 17 fields, more than the 16 allowed" in found
     assert load(tmp_path / "ok", terms, text.replace(", f16: $invoice.eid", "")).derivations[0].keep["f15"] == "$invoice.eid"
+
 
 def deadline(terms: Terms, notified: str, effective: str) -> datetime | None:
     clock = Clock("smacom.t.deadline", "d", "discontinuation_announced",
