@@ -140,7 +140,8 @@ _ERRORS = {  # rules.h, the codes a caller can cause
     106: "too many rules", 108: "too many joins on one condition", 109: "rule without all/any",
     113: "expression too long (at most 32 terms)", 201: "invalid JSON value", 202: "invalid JSON string",
     203: "invalid JSON number", 204: "invalid JSON object", 205: "invalid JSON array",
-    302: "too many properties in one message (255 in durable_rules, 64 in kiyaku's build, nested ones included)", 303: "nested too deeply", 304: "too many messages in one match",
+    302: "too many properties in one message (255 in durable_rules, 64 in kiyaku's build, nested ones included)",
+    303: "nested too deeply", 304: "too many messages in one match",
     311: "a message lacks a field that a rule compares with", 313: "message too large", 314: "property too large",
     501: "invalid $mt pattern",
 }
