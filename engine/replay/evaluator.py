@@ -30,6 +30,12 @@ class Fact:
     event: Event | None = None
     sources: tuple[int, ...] = ()
 
+    def __init__(self, seq: int, type: str, time: datetime, data: dict[str, Any], event: Event | None = None,
+                 sources: tuple[int, ...] = ()) -> None:
+        # written out, not generated: compiled, dataclasses' __init__ would stay Python, at twice the
+        # cost (two or three are made for each event)
+        self.seq, self.type, self.time, self.data, self.event, self.sources = seq, type, time, data, event, sources
+
     def message(self) -> dict[str, Any]:
         return {"id": str(self.seq), "type": self.type, "t": epoch(self.time), **self.data}
 
@@ -53,6 +59,12 @@ class Instance:
     missing_ja: str | None = None
     end: datetime | None = None
     ended_by: Fact | None = None
+
+    def __init__(self, ground: Ground, facts: tuple[Fact, ...], start: datetime, status: str,
+                 missing: str | None = None, missing_ja: str | None = None) -> None:
+        # written out, not generated: see Fact
+        self.ground, self.facts, self.start, self.status = ground, facts, start, status
+        self.missing, self.missing_ja, self.end, self.ended_by = missing, missing_ja, None, None
 
 
 @dataclass

@@ -54,6 +54,13 @@ class Event:
     line: int
     seq: int  # position in the input, for ties and for "given out of order"
 
+    def __init__(self, contract: str, time: datetime, type: str, id: str, fields: dict[str, Any], file: str,
+                 line: int, seq: int) -> None:
+        # written out, not generated: compiled, dataclasses' __init__ would stay Python, at twice the
+        # cost (two are made for each event read)
+        self.contract, self.time, self.type, self.id, self.fields = contract, time, type, id, fields
+        self.file, self.line, self.seq = file, line, seq
+
     @property
     def where(self) -> str:
         return f"{self.file}:{self.line}"
