@@ -111,7 +111,13 @@ class JsonLines:
         if not lines[-1]:
             lines.pop()
         for n, line in enumerate(lines, span.line):
-            yield n, _plain(line) or _json(decode(line, self.name, n), self.name, n)
+            # Each line read again passed the first pass's checks (or is skipped): the quick parser's
+            # own checks need not be made again. One that orjson cannot read goes to the full reader.
+            try:
+                raw = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                raw = _json(decode(line, self.name, n), self.name, n)
+            yield n, raw
 
 
 @mypyc_attr(native_class=False)  # sent to workers: see Span
