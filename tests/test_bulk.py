@@ -8,6 +8,7 @@ import io
 import json
 from datetime import date, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -185,6 +186,18 @@ def test_parts_hold_contracts_in_order_and_several_per_worker(many: str) -> None
     work = list(bulk.parts(file_inputs([Path(many)]), located, jobs=2))
     assert [c for p in work for c in p.contracts] == located
     assert len(work) >= 8
+
+
+def test_parts_shared_out_shrink_toward_the_end_so_no_worker_is_left_alone_with_a_whole_one() -> None:
+    contracts = [SimpleNamespace(contract=f"C{n:05d}", events=20) for n in range(10_000)]  # 200,000 events
+    shared = list(bulk.parts(None, contracts, jobs=2))
+    assert [c for p in shared for c in p.contracts] == contracts
+    # Worked by hand: 4,000 events a part while more than 16,000 are left (2 workers x 2 parts x 4,000);
+    # then a quarter of what is left (rounded up to whole 20-event contracts), down to 250, and the rest.
+    assert [sum(c.events for c in p.contracts) for p in shared] == \
+        [4000] * 47 + [3000, 2260, 1700, 1260, 960, 720, 540, 400, 300, 260, 260, 260, 80]
+    # in one process nothing waits for another: parts keep their size
+    assert {sum(c.events for c in p.contracts) for p in bulk.parts(None, contracts, jobs=1)} == {bulk.PART_EVENTS}
 
 
 def test_the_store_shared_out_over_worker_processes_gives_the_same_bytes(many: str, tmp_path: Path,

@@ -32,6 +32,7 @@ T = TypeVar("T")
 W = TypeVar("W")  # a piece of work: a Part, or a piece of a file to check
 
 PART_EVENTS = 4_000  # events a part holds at most, about: worth sending, small enough to keep a few in flight
+LAST_PART_EVENTS = 250  # the least a part shrinks to toward the end of the input (30 ms or so of work)
 IN_FLIGHT = 2  # parts per worker sent ahead, so that no worker waits while the next part is sent
 ALONE = 20_000  # events below which one process does it all by default: starting workers would cost more
 KEPT_JUDGES = 2  # judges a process keeps (both sides of a diff)
@@ -54,8 +55,10 @@ class Part:
 
 def parts(source: Source, contracts: list[Any], jobs: int = 1) -> Iterator[Part]:
     """The contracts in runs of about PART_EVENTS events, in the order given; smaller for a small input,
-    so that each of `jobs` workers gets several parts to do."""
-    size = min(PART_EVENTS, max(1, sum(one.events for one in contracts) // (4 * jobs)))
+    so that each of `jobs` workers gets several parts to do; and, shared out, smaller and smaller
+    toward the end, so that no worker is left finishing a whole part while the others wait."""
+    left = sum(one.events for one in contracts)
+    size = min(PART_EVENTS, max(1, left // (4 * jobs)))
     batch: list[Any] = []
     events = 0
     for one in contracts:
@@ -63,7 +66,10 @@ def parts(source: Source, contracts: list[Any], jobs: int = 1) -> Iterator[Part]
         events += one.events
         if events >= size:
             yield Part(source, tuple(batch))
+            left -= events
             batch, events = [], 0
+            if jobs > 1:
+                size = min(size, max(LAST_PART_EVENTS, left // (2 * jobs)))
     if batch:
         yield Part(source, tuple(batch))
 
