@@ -192,7 +192,7 @@ def test_parts_shared_out_shrink_toward_the_end_so_no_worker_is_left_alone_with_
     contracts = [SimpleNamespace(contract=f"C{n:05d}", events=20) for n in range(10_000)]  # 200,000 events
     shared = list(bulk.parts(None, contracts, jobs=2))
     assert [c for p in shared for c in p.contracts] == contracts
-    # Worked by hand: 4,000 events a part while more than 16,000 are left (2 workers x 2 parts x 4,000);
+    # Worked by hand: 4,000 events a part until fewer than 16,000 are left (2 workers x 2 parts x 4,000);
     # then a quarter of what is left (rounded up to whole 20-event contracts), down to 250, and the rest.
     assert [sum(c.events for c in p.contracts) for p in shared] == \
         [4000] * 47 + [3000, 2260, 1700, 1260, 960, 720, 540, 400, 300, 260, 260, 260, 80]
