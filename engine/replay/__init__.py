@@ -15,7 +15,7 @@ from importlib.util import spec_from_file_location
 from pathlib import Path
 from typing import Any, Sequence
 
-COMPILED = ("inference", "evaluator", "rulings", "streams", "events", "amounts")
+COMPILED = ("inference", "evaluator", "rulings", "streams", "events", "checks", "amounts")
 STAMP = "compiled.json"
 _HERE = Path(__file__).parent
 

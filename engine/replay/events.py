@@ -20,6 +20,7 @@ from mypy_extensions import mypyc_attr
 
 from kiyaku.errors import Finding, InputError, quoted
 from kiyaku.paths import PACKAGE
+from kiyaku.replay.checks import Check, event_checks, passes
 from kiyaku.textio import STDIN, Unreadable, name_of, read_lines, read_text
 from kiyaku.times import DATE_HINT, TIME_HINT, TOKYO, parse_time, read_date, read_time
 from kiyaku.yamlio import INT_BOUND, Sequence, YamlSyntaxError, load_text
@@ -291,15 +292,25 @@ def _compiled(event_type: str, schema: dict[str, Any]) -> Callable[[Any], Any]:
     return namespace["validate"]
 
 
+@cache
+def _quick(event_type: str) -> tuple[frozenset[str], dict[str, list[Check]]] | None:
+    """An event type's schema as plain checks (kiyaku.replay.checks), or None: the validator alone judges it."""
+    return event_checks(vocabulary(), event_type)
+
+
 def _valid(raw: dict[str, Any]) -> bool:
     event_type = raw.get("type")
-    validate = _fast(event_type) if isinstance(event_type, str) else None
-    if validate is None:
+    if type(event_type) is not str:
         return False
-    try:
-        validate(raw)
-    except fastjsonschema.JsonSchemaException:
-        return False
+    quick = _quick(event_type)
+    if quick is None or not passes(raw, quick):
+        validate = _fast(event_type)
+        if validate is None:
+            return False
+        try:
+            validate(raw)
+        except fastjsonschema.JsonSchemaException:
+            return False
     return _valid_time(raw["time"]) and not _date_problems(raw, "", 0)
 
 
