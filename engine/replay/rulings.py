@@ -199,10 +199,12 @@ def _assemble(contract: str, reordered: bool, agreement: Any, g: Ground, version
               body: dict[str, Any]) -> dict[str, Any]:
     """A ruling in the spec's field order: what the ground shares, then this contract's `body`."""
     head, tail = _shared(g, agreement, version)
-    ruling = {"contract": contract} | head | body
+    ruling: dict[str, Any] = {"contract": contract}
+    ruling.update(head)  # updated in place: each `|` would build a whole new dict
+    ruling.update(body)
     if g.period:
         ruling["period"] = _period(g, agreement, at)
-    ruling |= tail
+    ruling.update(tail)
     if reordered:
         ruling["input_reordered"] = True
     return ruling
