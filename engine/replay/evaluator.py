@@ -9,7 +9,7 @@ import heapq
 import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, time
-from typing import Any, Iterator, Mapping, cast
+from typing import Any, Mapping, cast
 
 from kiyaku.replay.events import TOKYO, Event, Stream
 from kiyaku.replay.inference import RuleEngine, Session
@@ -40,11 +40,19 @@ class Fact:
         return {"id": str(self.seq), "type": self.type, "t": epoch(self.time), **self.data}
 
 
-@functools.lru_cache(maxsize=1 << 16)
+_epochs: dict[datetime, int] = {}
+
+
 def epoch(t: datetime) -> int:
     """Whole seconds since 1970 (what rules compare times by): remembered, since the same instants
-    recur from contract to contract and working it out through the time zone is slow."""
-    return int(t.timestamp())
+    recur from contract to contract and working it out through the time zone is slow. (In a dict:
+    asked for every message, and compiled, a call through functools' cache costs more.)"""
+    found = _epochs.get(t)
+    if found is None:
+        if len(_epochs) > 1 << 16:
+            _epochs.clear()
+        found = _epochs[t] = int(t.timestamp())
+    return found
 
 
 @dataclass(slots=True)
@@ -237,22 +245,27 @@ class _Replay:
         if clocks:
             for clock in clocks:
                 self._schedule(clock, fact)
-        assert_fact, handle = self.session.assert_fact, self._handle
+        # the session and the handler called as methods, not bound to locals: compiled, that is a
+        # direct call, where a bound method goes through Python's argument parsing
+        session = self.session
         pending = [fact]
         for current in pending:  # first in, first out: what a fact leads to is asserted after it, in order
-            for rule, matched in assert_fact(current.message()):
-                pending.extend(handle(rule, matched, current.time))
+            for rule, matched in session.assert_fact(current.message()):
+                pending.extend(self._handle(rule, matched, current.time))
             if current.type in LEDGER:
-                pending.extend(self._ledger(current))
+                paid = self._ledger(current)
+                if paid is not None:
+                    pending.append(paid)
 
-    def _ledger(self, fact: Fact) -> Iterator[Fact]:
-        """Payments add up per invoice; the invoice is paid when they reach its amount."""
+    def _ledger(self, fact: Fact) -> Fact | None:
+        """Payments add up per invoice; the invoice is paid (the fact returned) when they reach its amount."""
         invoice = self.invoices[fact.data["invoice"]]
         before = self.paid.get(fact.data["invoice"], 0)
         self.paid[fact.data["invoice"]] = before + fact.data["amount"]
         if before < invoice.data["amount"] <= before + fact.data["amount"]:
-            yield self._record(Fact(-1, LEDGER[fact.type], fact.time, {"invoice": fact.data["invoice"]},
-                                    sources=(invoice.seq, fact.seq)))
+            return self._record(Fact(-1, LEDGER[fact.type], fact.time, {"invoice": fact.data["invoice"]},
+                                     sources=(invoice.seq, fact.seq)))
+        return None
 
     def _schedule(self, clock: Clock, fact: Fact) -> None:
         at = due_time(clock, fact, self.agreement)
