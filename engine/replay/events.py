@@ -292,10 +292,15 @@ def _compiled(event_type: str, schema: dict[str, Any]) -> Callable[[Any], Any]:
     return namespace["validate"]
 
 
-@cache
+_quick_checks: dict[str, tuple[frozenset[str], dict[str, list[Check]]] | None] = {}
+
+
 def _quick(event_type: str) -> tuple[frozenset[str], dict[str, list[Check]]] | None:
-    """An event type's schema as plain checks (kiyaku.replay.checks), or None: the validator alone judges it."""
-    return event_checks(vocabulary(), event_type)
+    """An event type's schema as plain checks (kiyaku.replay.checks), or None: the validator alone judges it.
+    Kept in a dict, not functools.cache: asked for every event, and a call through the cache costs more."""
+    if event_type not in _quick_checks:
+        _quick_checks[event_type] = event_checks(vocabulary(), event_type)
+    return _quick_checks[event_type]
 
 
 def _valid(raw: dict[str, Any]) -> bool:
