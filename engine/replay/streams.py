@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,7 +171,7 @@ class _YamlFile(Listed):
         return super().scan()
 
 
-_SPACED_COLON = re.compile(rb'"\s+:')
+_JSON_SPACE = b" \t\n\r"  # the white space JSON allows between tokens
 _INT = 1 << 63
 
 
@@ -181,13 +180,13 @@ def _plain(data: bytes) -> dict[str, Any] | None:
     text, whole numbers that fit in 64 bits, true/false/null, no key given twice. Anything else
     (None) goes to the full reader, which refuses what must be refused and says why.
 
-    No key is given twice when the line holds exactly one `":` per key and no `"` before a `:` across
-    white space: every key is then followed by `":`, and each one that occurs is counted."""
+    No key is given twice when, white space taken out, the line holds exactly one `":` per key: every
+    key that occurs is then followed by `":` and counted (a text holding `":` only adds to the count)."""
     try:
         raw = orjson.loads(data)
     except orjson.JSONDecodeError:
         return None
-    if type(raw) is not dict or data.count(b'":') != len(raw) or _SPACED_COLON.search(data):
+    if type(raw) is not dict or data.translate(None, _JSON_SPACE).count(b'":') != len(raw):
         return None
     for value in raw.values():
         kind = type(value)
