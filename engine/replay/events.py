@@ -305,7 +305,7 @@ def _quick(event_type: str) -> tuple[frozenset[str], dict[str, list[Check]]] | N
 
 def _valid(raw: dict[str, Any]) -> bool:
     event_type = raw.get("type")
-    if type(event_type) is not str:
+    if not isinstance(event_type, str):
         return False
     quick = _quick(event_type)
     if quick is None or not passes(raw, quick):
