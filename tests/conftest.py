@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,13 @@ import pytest
 from kiyaku.terms import Terms, load_terms
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Tests interrupt kiyaku with SIGINT, as Ctrl-C does. A shell starts a background job with SIGINT
+# ignored, an ignored signal stays ignored across exec, and Python then installs no KeyboardInterrupt:
+# the processes these tests start would never see it. A handler of our own is reset to the default
+# in them instead, wherever the suite was started from.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
