@@ -93,7 +93,7 @@ def _non_finite(value: Any) -> bool:
         return False
     if isinstance(value, float):
         return not math.isfinite(value)
-    if isinstance(value, Mapping):
+    if _mapping(value):
         return any(_non_finite(v) for v in value.values())
     if isinstance(value, (list, tuple)):
         return any(_non_finite(v) for v in value)
@@ -183,10 +183,22 @@ def fnv1a_32(text: str) -> int:
     return h
 
 
+_NOT_MAPPINGS = frozenset({str, int, float, bool, list, tuple, type(None)})
+
+
+def _mapping(value: Any) -> bool:
+    """isinstance(value, Mapping), the kinds JSON holds answered first: checking against the ABC costs
+    thousands of instructions, yes or no, and parsing the rules asks it of every node of every pattern."""
+    kind = type(value)
+    if kind is dict:
+        return True
+    return kind not in _NOT_MAPPINGS and isinstance(value, Mapping)
+
+
 def _conditions(items: Any) -> Iterator[tuple[str, Any]]:
     """(alias, pattern) of every condition, flattening nested ``alias$all`` / ``alias$any`` lists."""
     for item in items if isinstance(items, list) else ():
-        for alias, pattern in item.items() if isinstance(item, Mapping) else ():
+        for alias, pattern in item.items() if _mapping(item) else ():
             if str(alias).endswith(("$all", "$any")):
                 yield from _conditions(pattern)
             else:
@@ -194,7 +206,7 @@ def _conditions(items: Any) -> Iterator[tuple[str, Any]]:
 
 
 def _keys(node: Any) -> Iterator[str]:
-    if isinstance(node, Mapping):
+    if _mapping(node):
         for key, value in node.items():
             yield str(key)
             yield from _keys(value)
@@ -205,9 +217,9 @@ def _keys(node: Any) -> Iterator[str]:
 
 def _reference(node: Any, aliases: frozenset[str]) -> str | None:
     """An alias that ``node`` compares against (``{"field": {"alias": "field"}}``), if any."""
-    if isinstance(node, Mapping):
+    if _mapping(node):
         for value in node.values():
-            if isinstance(value, Mapping) and len(value) == 1:
+            if _mapping(value) and len(value) == 1:
                 ((alias, field),) = value.items()
                 if alias in aliases and isinstance(field, str):
                     return str(alias)
@@ -227,7 +239,7 @@ def _guarded(pattern: Any, aliases: frozenset[str]) -> Any:
     is false, durable's reduceExpressionSequence steps over the OP_END and reads on past the
     expression array; every message carries this session's sid, so ``sid >= alias.sid`` holds."""
     alias = _reference(pattern, aliases)
-    if alias and isinstance(pattern, Mapping) and isinstance(pattern.get("$and"), list):
+    if alias and _mapping(pattern) and isinstance(pattern.get("$and"), list):
         return {"$and": [*pattern["$and"], {"$gte": {"sid": {alias: "sid"}}}]}
     return pattern
 
@@ -237,7 +249,7 @@ def _guard_conditions(items: Any, aliases: frozenset[str]) -> Any:
         return items
     out = []
     for item in items:
-        if isinstance(item, Mapping):
+        if _mapping(item):
             item = {alias: _guard_conditions(p, aliases) if str(alias).endswith(("$all", "$any")) else _guarded(p, aliases)
                     for alias, p in item.items()}
         out.append(item)
@@ -250,7 +262,7 @@ def _literals(pattern: Any) -> dict[str, Any]:
     todo = [pattern]
     while todo:
         p = todo.pop()
-        if isinstance(p, Mapping) and len(p) == 1:
+        if _mapping(p) and len(p) == 1:
             ((field, value),) = p.items()
             if field == "$and" and isinstance(value, list):
                 todo.extend(value)
@@ -268,7 +280,7 @@ def _disjoint(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 def _simple(term: Any) -> bool:
-    return isinstance(term, Mapping) and len(term) == 1 and not {"$and", "$or"}.intersection(_keys(term))
+    return _mapping(term) and len(term) == 1 and not {"$and", "$or"}.intersection(_keys(term))
 
 
 def _join_shape_ok(pattern: Any, aliases: frozenset[str]) -> bool:
@@ -277,7 +289,7 @@ def _join_shape_ok(pattern: Any, aliases: frozenset[str]) -> bool:
     message in, and one without the compared field fails the whole assert."""
     if _reference(pattern, aliases) is None or _simple(pattern):
         return True
-    items = pattern.get("$and") if isinstance(pattern, Mapping) and len(pattern) == 1 else None
+    items = pattern.get("$and") if _mapping(pattern) and len(pattern) == 1 else None
     return isinstance(items, list) and all(_simple(item) for item in items)
 
 
