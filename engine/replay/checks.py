@@ -16,19 +16,15 @@ import re
 from typing import Any, Final
 
 # What one check asks of a value, with its argument (Final: compiled, a constant, not a global looked up).
-STRING: Final = 0
-INTEGER: Final = 1
-BOOLEAN: Final = 2
-NUMBER: Final = 3
-ARRAY: Final = 4
-ENUM: Final = 5
-MINIMUM: Final = 6
-MAXIMUM: Final = 7
-MIN_LENGTH: Final = 8
-PATTERN: Final = 9
-MIN_ITEMS: Final = 10
-ITEMS: Final = 11
-_TYPES = {"string": STRING, "integer": INTEGER, "boolean": BOOLEAN, "number": NUMBER, "array": ARRAY}
+TYPE: Final = 0  # of exactly this type (a bool is no int)
+NUMBER: Final = 1  # an int, or a finite float
+ENUM: Final = 2
+MINIMUM: Final = 3
+MAXIMUM: Final = 4
+MIN_SIZE: Final = 5  # (type, n): of that type, and at least n long
+PATTERN: Final = 6
+ITEMS: Final = 7
+_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
 _WORDS = frozenset({"description", "title", "$comment"})  # keywords that check nothing
 
 Check = tuple[int, Any]
@@ -82,13 +78,15 @@ def _checks(schema: Any, defs: dict[str, Any], depth: int) -> list[Check]:
             for part in arg:
                 out += _checks(part, defs, depth + 1)
         elif key == "type" and arg in _TYPES:
-            out.append((_TYPES[arg], None))
+            out.append((TYPE, _TYPES[arg]))
+        elif key == "type" and arg == "number":
+            out.append((NUMBER, None))
         elif key == "enum" and isinstance(arg, list):
             out.append((ENUM, tuple(arg)))
         elif key in ("minimum", "maximum") and type(arg) is int:
             out.append((MINIMUM if key == "minimum" else MAXIMUM, arg))
         elif key in ("minLength", "minItems") and type(arg) is int:
-            out.append((MIN_LENGTH if key == "minLength" else MIN_ITEMS, arg))
+            out.append((MIN_SIZE, (str if key == "minLength" else list, arg)))
         elif key == "pattern" and isinstance(arg, str) and "$" not in arg[:-1]:
             # the validator reads a closing $ as the end of the text (\Z), not before a last newline
             out.append((PATTERN, re.compile(arg[:-1] + "\\Z" if arg.endswith("$") else arg)))
@@ -102,20 +100,11 @@ def _checks(schema: Any, defs: dict[str, Any], depth: int) -> list[Check]:
 def _holds(value: Any, checks: list[Check]) -> bool:
     kind = type(value)
     for code, arg in checks:
-        if code == STRING:
-            if kind is not str:
-                return False
-        elif code == INTEGER:
-            if kind is not int:
-                return False
-        elif code == BOOLEAN:
-            if kind is not bool:
+        if code == TYPE:
+            if kind is not arg:
                 return False
         elif code == NUMBER:
             if kind is not int and not (kind is float and math.isfinite(value)):
-                return False
-        elif code == ARRAY:
-            if kind is not list:
                 return False
         elif code == ENUM:
             if not any(type(allowed) is kind and allowed == value for allowed in arg):
@@ -125,14 +114,11 @@ def _holds(value: Any, checks: list[Check]) -> bool:
                 return False
             if (value < arg) if code == MINIMUM else (value > arg):
                 return False
-        elif code == MIN_LENGTH:
-            if kind is not str or len(value) < arg:
+        elif code == MIN_SIZE:
+            if kind is not arg[0] or len(value) < arg[1]:
                 return False
         elif code == PATTERN:
             if kind is not str or arg.search(value) is None:
-                return False
-        elif code == MIN_ITEMS:
-            if kind is not list or len(value) < arg:
                 return False
         elif code == ITEMS:
             if kind is not list or not all(_holds(item, arg) for item in value):
