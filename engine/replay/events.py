@@ -296,11 +296,13 @@ _quick_checks: dict[str, tuple[frozenset[str], dict[str, list[Check]]] | None] =
 
 
 def _quick(event_type: str) -> tuple[frozenset[str], dict[str, list[Check]]] | None:
-    """An event type's schema as plain checks (kiyaku.replay.checks), or None: the validator alone judges it.
-    Kept in a dict, not functools.cache: asked for every event, and a call through the cache costs more."""
-    if event_type not in _quick_checks:
-        _quick_checks[event_type] = event_checks(vocabulary(), event_type)
-    return _quick_checks[event_type]
+    """An event type's schema as plain checks (kiyaku.replay.checks), or None: the validator alone judges it
+    (or the type is unknown). Every type's are made at the first call, from one reading of the vocabulary,
+    and kept in a dict, not functools.cache: asked for every event, a call through the cache costs more."""
+    if not _quick_checks:
+        vocab = vocabulary()
+        _quick_checks.update({name: event_checks(vocab, name) for name in vocab["$defs"]["types"]})
+    return _quick_checks.get(event_type)
 
 
 def _valid(raw: dict[str, Any]) -> bool:
