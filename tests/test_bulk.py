@@ -6,6 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,10 +18,12 @@ import pytest
 from click.testing import CliRunner
 
 from kiyaku.cli import main
+from kiyaku.errors import InputError
 from kiyaku.replay import bulk
 from kiyaku.replay.streams import file_inputs, index
 
 AGREEMENTS = ("smacom", "ts-cloudphone", "abphone")
+KIYAKU = str(Path(sys.executable).with_name("kiyaku"))
 
 
 def contract(n: int) -> list[dict]:
@@ -82,10 +88,31 @@ def test_contracts_come_in_contract_id_order_whatever_the_input_order(by_one_pro
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "json", "table", "csv"])
-def test_worker_processes_give_the_same_bytes(many: str, by_one_process: dict[str, bytes], fmt: str) -> None:
+def test_worker_processes_give_the_same_bytes(many: str, by_one_process: dict[str, bytes], fmt: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # Spawned workers here (this test process may run other tests' threads); forked ones in the next test.
+    monkeypatch.setattr(bulk, "_start", lambda: "spawn")
     code, out, err = run(many, "--format", fmt, "--jobs", "2", "--at", "2025-06-01")
     assert code == 0, err
     assert out == by_one_process[fmt]
+
+
+def test_forked_worker_processes_give_the_same_bytes(many: str, by_one_process: dict[str, bytes]) -> None:
+    # the command as a user runs it: one thread when its workers start, so they are forked
+    done = subprocess.run([KIYAKU, "evaluate", many, "--format", "jsonl", "--jobs", "2", "--at", "2025-06-01"],
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == by_one_process["jsonl"]
+
+
+def _killed(part: int, shipped: object) -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_worker_killed_is_a_located_error() -> None:
+    with bulk.Workers(None, jobs=2) as workers, pytest.raises(InputError) as caught:
+        list(workers.run(range(4), _killed))
+    assert str(caught.value).startswith("--jobs: a worker process ended abruptly")
 
 
 def test_a_dask_cluster_gives_the_same_bytes(many: str, by_one_process: dict[str, bytes]) -> None:

@@ -20,6 +20,8 @@ def progress(items: Iterable[T], *, desc: str, unit: str, total: int | None = No
 
     # The bar draws with control characters, which the command's guarded stderr would show escaped.
     raw = getattr(sys.stderr, "stream", sys.stderr)
+    # No monitor thread: worker processes are forked only from a process with one thread (replay/bulk.py).
+    tqdm.monitor_interval = 0
     with tqdm(None if size else items, desc=desc, unit=f" {unit}", total=total, file=raw, leave=False,
               delay=2.0, dynamic_ncols=True) as bar:
         if size is None:
