@@ -26,7 +26,9 @@ from typing import BinaryIO, Iterator, TextIO
 from kiyaku.errors import Finding, InputError
 
 # C0 and C1 controls but tab and newline; the Unicode bidirectional controls; line and paragraph separators.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+CONTROLS = ((0x00, 0x08), (0x0b, 0x1f), (0x7f, 0x9f), (0x61c, 0x61c), (0x200e, 0x200f), (0x202a, 0x202e),
+            (0x2066, 0x2069), (0x2028, 0x2029))  # ranges of code points, both ends included
+_CONTROLS = re.compile("[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in CONTROLS) + "]")
 
 
 def escape_controls(text: str) -> str:

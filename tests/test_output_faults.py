@@ -199,3 +199,25 @@ def test_a_report_file_shows_bidi_controls_as_the_standard_output_does(tmp_path:
     target = tmp_path / "C.md"
     assert cli("report", path, "-o", str(target)).exit_code == 0
     assert target.read_text("utf-8") == cli("report", path, "-o", "-").stdout
+
+
+def test_the_output_check_finds_every_character_that_escape_controls_escapes() -> None:
+    # Rendered output is escaped only when this quick check on its bytes finds something to escape: it
+    # must find every such character, and nothing else, whatever text surrounds it (here the lead bytes
+    # of the arithmetic's − ⌊ ⌋ … and Japanese). JSON text never holds a raw C0 control (orjson escapes it).
+    from kiyaku.answers.table import _has_controls
+    from kiyaku.output import escape_controls
+
+    missed = []
+    # Every character up to U+2FFF: the escaped ones begin with a byte below 0x80 or with 0xC2, 0xD8 or
+    # 0xE2, and past U+2FFF no character's UTF-8 holds any of those bytes (the samples show a few).
+    for code in [*range(0x3000), 0x3000, 0xFEFF, 0xFFFD, 0x1F600, 0x10FFFF]:
+        char = chr(code)
+        text = f"〔{char}〕 − ⌊1…2⌋ ¥".encode()
+        escaped = escape_controls(char) != char
+        if _has_controls(text, json=False) != escaped:
+            missed.append((hex(code), "text"))
+        if (code >= 0x20 or code in (0x09, 0x0A)) and _has_controls(text, json=True) != escaped:
+            missed.append((hex(code), "json"))
+    assert missed == []
+    assert _has_controls("\u202e".encode(), json=True) and _has_controls(b"a\x1b[2J", json=False)

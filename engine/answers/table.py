@@ -23,24 +23,38 @@ from typing import Any, BinaryIO, Iterable
 import orjson  # several times faster than json for the many rulings of a bulk run, same JSON
 
 from kiyaku.errors import InputError
-from kiyaku.output import escape_controls
+from kiyaku.output import CONTROLS, escape_controls
 from kiyaku.replay import bulk
 from kiyaku.replay.judge import Evaluated, notes
 from kiyaku.replay.rulings import Unmet
 
 CSV_COLUMNS = ("contract", "agreement", "version", "kind", "ground", "outcome", "modality", "at", "amount",
                "citations", "summary", "missing")
-# The characters output.escape_controls shows escaped (the C0 and C1 controls but tab and newline,
-# U+061C, the bidirectional controls and the line and paragraph separators), found in UTF-8 without
-# decoding: the bytes that can begin one are kept (a quick pass), then each kind is looked for after
-# its first byte (a literal first byte makes the regular expression scan quickly).
-_SAFE = bytes(b for b in range(256) if not (b <= 0x08 or 0x0b <= b <= 0x1f or b in (0x7f, 0xc2, 0xd8, 0xe2)))
-_AFTER = {0xc2: re.compile(rb"\xc2[\x80-\x9f]"), 0xd8: re.compile(rb"\xd8\x9c"),
-          0xe2: re.compile(rb"\xe2(?:\x80[\x8e\x8f\xa8-\xae]|\x81[\xa6-\xa9])")}
+# The characters output.escape_controls shows escaped, as UTF-8: single bytes (C0 controls, DEL), and
+# for each lead byte of the others (C1, U+061C, the bidirectional controls and separators) the bytes
+# that may follow it. Most of what is written is ASCII and Japanese, where these lead bytes are rare:
+# each is looked for on its own (a memchr), and only what follows one is looked at.
+_ESCAPED = [chr(c).encode() for first, last in CONTROLS for c in range(first, last + 1)]
+_NOT_SINGLE = bytes(b for b in range(256) if bytes((b,)) not in _ESCAPED)  # taken out, leaves the singles
+_FOLLOWING: dict[bytes, set[bytes]] = {}
+for _e in _ESCAPED:
+    if len(_e) > 1:
+        _FOLLOWING.setdefault(_e[:1], set()).add(_e[1:])
 
 
-def _has_controls(text: bytes) -> bool:
-    return any(lead not in _AFTER or _AFTER[lead].search(text) for lead in set(text.translate(None, _SAFE)))
+def _has_controls(text: bytes, json: bool) -> bool:
+    """Whether UTF-8 `text` holds a character escape_controls shows escaped. JSON text holds no C0
+    control as such (orjson writes them as escapes): DEL is the only single byte to look for in it."""
+    if b"\x7f" in text if json else text.translate(None, _NOT_SINGLE):
+        return True
+    for lead, following in _FOLLOWING.items():
+        width = len(next(iter(following)))  # a lead byte says how long its character is
+        at = text.find(lead)
+        while at >= 0:
+            if text[at + 1:at + 1 + width] in following:
+                return True
+            at = text.find(lead, at + 1)
+    return False
 
 
 def render(contracts: Iterable[Evaluated], fmt: str, all_grounds: bool = False) -> bytes:
@@ -57,7 +71,8 @@ def render(contracts: Iterable[Evaluated], fmt: str, all_grounds: bool = False) 
             parts.extend(_json(c, fmt, unchecked))
     text = (b",\n" if fmt == "json" else b"").join(parts)
     # a control lies within one part: every part is whole UTF-8 characters, the separators are plain
-    controls = _has_controls(b"".join(unchecked) if fmt in ("json", "jsonl") else text)
+    json = fmt in ("json", "jsonl")
+    controls = _has_controls(b"".join(unchecked) if json else text, json)
     return escape_controls(text.decode()).encode() if controls else text
 
 
@@ -173,7 +188,7 @@ def _from_template(r: Unmet, fmt: str, contract: bytes, at: bytes) -> tuple[byte
             head, rest = text.split(c)
             middle, tail = rest.split(a)
             parts = (head, middle, tail)
-        found = _TEMPLATES[key] = (r.ground, parts, parts is not None and not _has_controls(b"".join(parts)))
+        found = _TEMPLATES[key] = (r.ground, parts, parts is not None and not _has_controls(b"".join(parts), json=True))
     parts = found[1]
     if parts is None:
         return _dump(r.as_dict(), fmt), False
