@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import threading
 import uuid
 from collections import deque
@@ -149,10 +150,11 @@ def _start() -> str:
     """How to start worker processes. Forked, a worker has kiyaku imported and the checked terms and
     rules at hand at once, where a spawned one starts an interpreter, imports kiyaku and unpickles
     them (a third of a second of the first pass's critical path, 0.88 of the time of a run on 10,000
-    contracts over two). Fork only from a process with no other thread: a lock another thread holds
-    at the moment of forking would stay held in the worker for good. (What this process had not yet
-    written, multiprocessing flushes before it forks: a worker's copy of it is empty.)"""
-    return "fork" if hasattr(os, "fork") and threading.active_count() == 1 else "spawn"
+    contracts over two). Fork only on Linux (macOS's system libraries are not safe to fork, which is
+    why Python spawns there), and only from a process with no other thread: a lock another thread
+    holds at the moment of forking would stay held in the worker for good. (What this process had
+    not yet written, multiprocessing flushes before it forks: a worker's copy of it is empty.)"""
+    return "fork" if sys.platform == "linux" and threading.active_count() == 1 else "spawn"
 
 
 def _for_bulk_work() -> None:
