@@ -203,15 +203,15 @@ def _in_order(submit: Callable[[W], Any], work: Iterable[W], ahead: int) -> Iter
 
 def _surviving(results: Iterator[T]) -> Iterator[T]:
     """The results, or a located error when a worker process dies (killed, most often by the kernel
-    for want of memory): the rest of the work cannot be done, and what is written stops short of it."""
+    for want of memory): the rest of the work cannot be done; what was written before stays."""
     from concurrent.futures.process import BrokenProcessPool
 
     try:
         yield from results
     except BrokenProcessPool:
         raise InputError(Finding("--jobs", None, "a worker process ended abruptly (killed, perhaps for want of "
-                                 "memory); the output stops before the contracts it was evaluating",
-                                 "run the command again, with fewer --jobs if memory is short")) from None
+                                 "memory), and the command could not finish",
+                                 "run it again, with fewer --jobs if memory is short")) from None
 
 
 _received: list[Any] = []  # in a worker process: what the task needs besides its parts
