@@ -36,10 +36,19 @@ CSV_COLUMNS = ("contract", "agreement", "version", "kind", "ground", "outcome", 
 # each is looked for on its own (a memchr), and only what follows one is looked at.
 _ESCAPED = [chr(c).encode() for first, last in CONTROLS for c in range(first, last + 1)]
 _NOT_SINGLE = bytes(b for b in range(256) if bytes((b,)) not in _ESCAPED)  # taken out, leaves the singles
-_FOLLOWING: dict[bytes, set[bytes]] = {}
-for _e in _ESCAPED:
-    if len(_e) > 1:
-        _FOLLOWING.setdefault(_e[:1], set()).add(_e[1:])
+
+
+def _leads() -> list[tuple[bytes, int, frozenset[bytes]]]:
+    """(lead byte, how many bytes follow it, which may) for the escaped characters of several bytes:
+    a lead byte says how long its character is."""
+    following: dict[bytes, set[bytes]] = {}
+    for e in _ESCAPED:
+        if len(e) > 1:
+            following.setdefault(e[:1], set()).add(e[1:])
+    return [(lead, len(next(iter(tails))), frozenset(tails)) for lead, tails in following.items()]
+
+
+_LEADS = _leads()
 
 
 def _has_controls(text: bytes, json: bool) -> bool:
@@ -47,8 +56,7 @@ def _has_controls(text: bytes, json: bool) -> bool:
     control as such (orjson writes them as escapes): DEL is the only single byte to look for in it."""
     if b"\x7f" in text if json else text.translate(None, _NOT_SINGLE):
         return True
-    for lead, following in _FOLLOWING.items():
-        width = len(next(iter(following)))  # a lead byte says how long its character is
+    for lead, width, following in _LEADS:
         at = text.find(lead)
         while at >= 0:
             if text[at + 1:at + 1 + width] in following:

@@ -104,15 +104,13 @@ def _holds(value: Any, checks: list[Check]) -> bool:
             if kind is not arg:
                 return False
         elif code == NUMBER:
-            if kind is not int and not (kind is float and math.isfinite(value)):
+            if not _number(value):
                 return False
         elif code == ENUM:
             if not any(type(allowed) is kind and allowed == value for allowed in arg):
                 return False
         elif code == MINIMUM or code == MAXIMUM:
-            if kind is not int and not (kind is float and math.isfinite(value)):
-                return False
-            if (value < arg) if code == MINIMUM else (value > arg):
+            if not _number(value) or ((value < arg) if code == MINIMUM else (value > arg)):
                 return False
         elif code == MIN_SIZE:
             if kind is not arg[0] or len(value) < arg[1]:
@@ -124,3 +122,9 @@ def _holds(value: Any, checks: list[Check]) -> bool:
             if kind is not list or not all(_holds(item, arg) for item in value):
                 return False
     return True
+
+
+def _number(value: Any) -> bool:
+    """A JSON number as the schema means it: an int (never a bool), or a finite float."""
+    kind = type(value)
+    return kind is int or (kind is float and math.isfinite(value))
