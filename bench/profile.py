@@ -49,8 +49,7 @@ REPLAY_OWN = "replay: its own (clocks, ledger, facts, messages)"
 START_UP = "start-up: imports, terms and rules"
 REST_JSON = "the rest: JSON text of the output (orjson)"
 REST = "the rest: writing the output, the command's own Python"
-ORDER = [START_UP, PHASES[0][0], PHASES[1][0], "replay", *REPLAY.values(), REPLAY_OWN, PHASES[3][0], "rulings",
-         REST_JSON, REST]
+ORDER = [START_UP, *dict.fromkeys(label for label, _ in PHASES), REST_JSON, REST]  # "replay" shown with its parts
 
 
 def record(contracts: int, frequency: int, folder: Path) -> Path:
@@ -143,12 +142,13 @@ def main() -> None:
     total = len(found)
     print(f"\n{total:,} samples; by phase (a sample counts where it ran, everything it called included)")
     for label in ORDER:
-        if label == "replay":
-            n = sum(n for other, n in phases.items() if other.startswith("replay: "))
-        else:
-            n = phases[label]
-        indent = "    " if label.startswith("replay: ") else ""
-        print(f"  {indent}{100 * n / total:5.1f}%  {label.removeprefix('replay: ') if indent else label}")
+        if label != "replay":
+            print(f"  {100 * phases[label] / total:5.1f}%  {label}")
+            continue
+        parts = [*REPLAY.values(), REPLAY_OWN]
+        print(f"  {100 * sum(phases[part] for part in parts) / total:5.1f}%  replay")
+        for part in parts:
+            print(f"      {100 * phases[part] / total:5.1f}%  {part.removeprefix('replay: ')}")
     print("\nby function, start-up left out (the innermost compiled function, durable_rules' entry "
           "point or orjson, with what it called in CPython and libc)")
     for name, n in owners.most_common(args.top):
