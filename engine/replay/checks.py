@@ -2,11 +2,12 @@
 for a valid event, compiled with the replay.
 
 Every event is checked once, and fastjsonschema's validator, which runs as Python, was about a third
-of the cost of reading and checking a large input (callgrind: 23,000 of 65,000 instructions an event). These checks say only "valid for certain": they hold a value
-to the schema's keywords as strictly as the schema does or more (an integer is an int, never a
-bool or 1.0; an enum value has the type it is listed with), and a schema with any keyword not read
-here gets no checks at all. Whatever they do not pass goes to the full validator, which decides and
-words the problem, so the answers are the validator's, only reached sooner.
+of the cost of reading and checking a large input (callgrind: 23,000 of 65,000 instructions an
+event). These checks say only "valid for certain": they hold a value to the schema's keywords as
+strictly as the schema does or more (an integer is an int, never a bool or 1.0; an enum value has
+the type it is listed with), and a schema with any keyword not read here gets no checks at all.
+Whatever they do not pass goes to the full validator, which decides and words the problem, so the
+answers are the validator's, only reached sooner.
 """
 
 from __future__ import annotations
